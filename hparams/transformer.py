@@ -1,0 +1,32 @@
+"""Transformer hparams sets."""
+from t2tlite import registry
+from t2tlite.hparams import base
+
+
+@registry.register_hparams
+def transformer_base():
+  """Vaswani et al.'s base model: 6+6 layers, d 512, ff 2048, 8 heads."""
+  return base.basic_params().replace(
+      hidden_size=512, learning_rate=2.0, warmup_steps=4000,
+      max_length=256).add(
+          filter_size=2048, num_heads=8, num_encoder_layers=6,
+          num_decoder_layers=6, attention_dropout=0.1, relu_dropout=0.1)
+
+
+@registry.register_hparams
+def transformer_small():
+  """2+2 layers of 256: a CPU model that learns real translation in minutes."""
+  return transformer_base().replace(
+      hidden_size=256, filter_size=1024, num_heads=4, num_encoder_layers=3,
+      num_decoder_layers=3, batch_size=4096, max_length=96,
+      learning_rate=2.0, warmup_steps=1000)
+
+
+@registry.register_hparams
+def transformer_tiny():
+  """For tests: trains in seconds."""
+  return transformer_base().replace(
+      hidden_size=32, filter_size=64, num_heads=2, num_encoder_layers=1,
+      num_decoder_layers=1, batch_size=512, max_length=64,
+      learning_rate=0.01, learning_rate_schedule="constant",
+      warmup_steps=10, dropout=0.0, attention_dropout=0.0, relu_dropout=0.0)

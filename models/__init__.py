@@ -1,0 +1,2 @@
+"""Registered models (importing this registers them)."""
+from t2tlite.models import transformer  # noqa: F401

@@ -1,0 +1,137 @@
+"""The Transformer (Vaswani et al. 2017), pre-layer-norm, with a KV cache.
+
+The framework's first model, and the baseline MultiModel is compared with.
+"""
+import keras
+import tensorflow as tf
+
+from t2tlite import model as model_lib
+from t2tlite import registry
+from t2tlite.layers import attention
+from t2tlite.layers import common
+
+
+class _Sublayer(keras.layers.Layer):
+  """x + dropout(f(LN(x)))."""
+
+  def __init__(self, fn, dropout, **kwargs):
+    super().__init__(**kwargs)
+    self.fn = fn
+    self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
+    self.drop = keras.layers.Dropout(dropout)
+
+  def call(self, x, training=False, **kwargs):
+    y = self.fn(self.norm(x), training=training, **kwargs)
+    cache = None
+    if isinstance(y, tuple):
+      y, cache = y
+    return x + self.drop(y, training=training), cache
+
+
+class EncoderLayer(keras.layers.Layer):
+
+  def __init__(self, hp, **kwargs):
+    super().__init__(**kwargs)
+    self.attn = _Sublayer(attention.MultiHeadAttention(
+        hp.hidden_size, hp.num_heads, hp.attention_dropout, name="self"),
+                          hp.dropout, name="self_attention")
+    self.ffn = _Sublayer(common.FeedForward(hp.hidden_size, hp.filter_size,
+                                            hp.relu_dropout, name="ffn"),
+                         hp.dropout, name="ffn")
+
+  def call(self, x, bias, training=False):
+    x, _ = self.attn(x, bias=bias, training=training)
+    x, _ = self.ffn(x, training=training)
+    return x
+
+
+class DecoderLayer(keras.layers.Layer):
+
+  def __init__(self, hp, **kwargs):
+    super().__init__(**kwargs)
+    self.self_attn = _Sublayer(attention.MultiHeadAttention(
+        hp.hidden_size, hp.num_heads, hp.attention_dropout, name="self"),
+                               hp.dropout, name="self_attention")
+    self.src_attn = _Sublayer(attention.MultiHeadAttention(
+        hp.hidden_size, hp.num_heads, hp.attention_dropout, name="src"),
+                              hp.dropout, name="source_attention")
+    self.ffn = _Sublayer(common.FeedForward(hp.hidden_size, hp.filter_size,
+                                            hp.relu_dropout, name="ffn"),
+                         hp.dropout, name="ffn")
+
+  def call(self, x, memory, self_bias, src_bias, training=False, cache=None,
+           index=None, src_kv=None):
+    x, cache = self.self_attn(x, bias=self_bias, training=training,
+                              cache=cache, index=index)
+    x, _ = self.src_attn(x, memory=memory, bias=src_bias, training=training,
+                         kv=src_kv)
+    x, _ = self.ffn(x, training=training)
+    return x, cache
+
+
+@registry.register_model
+class Transformer(model_lib.T2TModel):
+  """Encoder-decoder self-attention model."""
+
+  def __init__(self, hparams, specs, **kwargs):
+    super().__init__(hparams, specs, **kwargs)
+    hp = hparams
+    self.encoder_layers = [EncoderLayer(hp, name=f"encoder_{i}")
+                           for i in range(hp.num_encoder_layers)]
+    self.decoder_layers = [DecoderLayer(hp, name=f"decoder_{i}")
+                           for i in range(hp.num_decoder_layers)]
+    self.encoder_norm = keras.layers.LayerNormalization(epsilon=1e-6,
+                                                        name="encoder_ln")
+    self.decoder_norm = keras.layers.LayerNormalization(epsilon=1e-6,
+                                                        name="decoder_ln")
+    self.drop = keras.layers.Dropout(hp.dropout)
+
+  def encode_body(self, inputs, mask, problem, training):
+    bias = common.padding_bias(mask)
+    x = self.drop(common.add_timing_signal(inputs), training=training)
+    for layer in self.encoder_layers:
+      x = layer(x, bias, training=training)
+    return {"output": self.encoder_norm(x), "bias": bias}, {}
+
+  def decode_body(self, decoder_inputs, state, problem, training):
+    length = tf.shape(decoder_inputs)[1]
+    x = self.drop(common.add_timing_signal(decoder_inputs), training=training)
+    self_bias = common.causal_bias(length)
+    for layer in self.decoder_layers:
+      x, _ = layer(x, state["output"], self_bias, state["bias"],
+                   training=training)
+    return self.decoder_norm(x), {}
+
+  # --- incremental decoding -------------------------------------------------
+  def init_cache(self, state, problem, batch, max_len):
+    hp = self.hparams
+    dh = hp.hidden_size // hp.num_heads
+    dtype = state["output"].dtype
+    cache = {}
+    for n, layer in enumerate(self.decoder_layers):
+      k, v = layer.src_attn.fn.memory_kv(state["output"])
+      zeros = tf.zeros([batch, hp.num_heads, max_len, dh], dtype)
+      cache[f"layer_{n}"] = {"k": zeros, "v": zeros, "src_k": k, "src_v": v}
+    return cache
+
+  def decode_step(self, state, prev_ids, i, cache, problem):
+    target_mod = self.target_modality(problem)
+    batch = tf.shape(prev_ids)[0]
+    emb = target_mod.targets_bottom(prev_ids[:, None], False)
+    task = tf.cast(self.task_vector(problem, batch), emb.dtype)[:, None]
+    x = tf.where(i > 0, emb, task)
+    max_len = tf.shape(cache["layer_0"]["k"])[2]
+    x = x + tf.cast(common.timing_signal(1, x.shape[-1], start=i),
+                    x.dtype)[None]
+    bias = common.step_bias(i, max_len)
+    new_cache = {}
+    for n, layer in enumerate(self.decoder_layers):
+      c = cache[f"layer_{n}"]
+      x, kv = layer(x, None, bias, state["bias"], cache={"k": c["k"],
+                                                         "v": c["v"]},
+                    index=i, src_kv=(c["src_k"], c["src_v"]))
+      new_cache[f"layer_{n}"] = {**kv, "src_k": c["src_k"],
+                                 "src_v": c["src_v"]}
+    x = self.decoder_norm(x)
+    logits = target_mod.top(x, False, context=state["context"])
+    return logits[:, 0, :], new_cache

@@ -1,0 +1,148 @@
+"""Immutable, typed hyper-parameters.
+
+An `HParams` holds a fixed set of keys, each with the type of its default
+value. It never changes in place: `replace()` and `override()` return new
+objects, and both reject an unknown key (naming the nearest valid one) or a
+value of the wrong type. This is what T2T's flat mutable hparams lacked.
+"""
+import difflib
+import json
+
+
+class HParamsError(ValueError):
+  """An unknown key, a wrong type or a malformed override string."""
+
+
+_TYPES = (bool, int, float, str)
+
+
+def _check_type(key, value, expected):
+  if expected is float and isinstance(value, int) and not isinstance(
+      value, bool):
+    return float(value)
+  if type(value) is not expected:  # bool is an int subclass: be exact.
+    raise HParamsError(f"hparam '{key}' takes a {expected.__name__}, "
+                       f"got {type(value).__name__} {value!r}")
+  return value
+
+
+def _parse_value(key, text, expected):
+  text = text.strip()
+  if expected is bool:
+    low = text.lower()
+    if low in ("true", "1", "yes"):
+      return True
+    if low in ("false", "0", "no"):
+      return False
+    raise HParamsError(f"hparam '{key}' takes a bool, got {text!r}")
+  if expected is str:
+    return text
+  try:
+    return expected(text)
+  except ValueError:
+    raise HParamsError(f"hparam '{key}' takes a {expected.__name__}, "
+                       f"got {text!r}") from None
+
+
+class HParams:
+  """A frozen mapping of typed values, read as attributes."""
+
+  __slots__ = ("_values", "_types")
+
+  def __init__(self, **values):
+    types = {}
+    for key, value in values.items():
+      if not isinstance(value, _TYPES):
+        raise HParamsError(f"hparam '{key}' has unsupported type "
+                           f"{type(value).__name__}")
+      types[key] = type(value)
+    object.__setattr__(self, "_values", dict(values))
+    object.__setattr__(self, "_types", types)
+
+  def __getattr__(self, key):
+    values = object.__getattribute__(self, "_values")
+    if key in values:
+      return values[key]
+    raise AttributeError(self._unknown(key))
+
+  def __setattr__(self, key, value):
+    raise HParamsError("HParams are immutable; use replace() or override()")
+
+  def __contains__(self, key):
+    return key in self._values
+
+  def __eq__(self, other):
+    return isinstance(other, HParams) and self._values == other._values
+
+  def __repr__(self):
+    body = ", ".join(f"{k}={v!r}" for k, v in sorted(self._values.items()))
+    return f"HParams({body})"
+
+  def _unknown(self, key):
+    close = difflib.get_close_matches(key, list(self._values), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown hparam '{key}'{hint}"
+
+  def get(self, key, default=None):
+    return self._values.get(key, default)
+
+  def values(self):
+    return dict(self._values)
+
+  def replace(self, **changes):
+    """A copy with existing keys changed (types checked)."""
+    new = dict(self._values)
+    for key, value in changes.items():
+      if key not in self._values:
+        raise HParamsError(self._unknown(key))
+      new[key] = _check_type(key, value, self._types[key])
+    out = HParams(**new)
+    object.__setattr__(out, "_types", dict(self._types))
+    return out
+
+  def add(self, **values):
+    """A copy with new keys (a derived set that needs more settings)."""
+    for key in values:
+      if key in self._values:
+        raise HParamsError(f"hparam '{key}' exists; use replace()")
+    return HParams(**{**self._values, **values})
+
+  def override(self, text):
+    """Applies 'key=value,key2=value2' (the --hparams flag)."""
+    return self.replace(**self.parse(text))
+
+  def parse(self, text):
+    """Parses an override string into typed values without applying it."""
+    changes = {}
+    text = (text or "").strip()
+    if not text:
+      return changes
+    for item in text.split(","):
+      if "=" not in item:
+        raise HParamsError(f"malformed hparams override {item.strip()!r}: "
+                           "expected key=value")
+      key, value = item.split("=", 1)
+      key = key.strip()
+      if not key:
+        raise HParamsError(f"malformed hparams override {item.strip()!r}: "
+                           "empty key")
+      if key in changes:
+        raise HParamsError(f"hparam '{key}' is given twice")
+      if key not in self._values:
+        raise HParamsError(self._unknown(key))
+      changes[key] = _parse_value(key, value, self._types[key])
+    return changes
+
+  def to_json(self):
+    return json.dumps({"values": self._values,
+                       "types": {k: t.__name__ for k, t in
+                                 self._types.items()}},
+                      indent=1, sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text):
+    data = json.loads(text)
+    types = {"bool": bool, "int": int, "float": float, "str": str}
+    values = {k: _check_type(k, v, types[data["types"][k]])
+              for k, v in data["values"].items()}
+    return cls(**values)

@@ -1,0 +1,1 @@
+"""Layers shared by the models: attention, timing signal, feed-forward."""

@@ -1,0 +1,2 @@
+"""Registered modality nets (importing this registers them)."""
+from t2tlite.modalities import text  # noqa: F401

@@ -1,0 +1,68 @@
+"""Modalities connect problems to models.
+
+A modality net maps one kind of data (text ids, images, audio, class labels)
+into the body's representation, a sequence of vectors of depth
+`hparams.hidden_size`, and maps the body's output back to logits. One net per
+modality and vocabulary is shared by every problem that uses it.
+"""
+import keras
+import tensorflow as tf
+
+from t2tlite import registry
+
+
+class Modality(keras.layers.Layer):
+  """Base class. Subclasses register with `@registry.register_modality`."""
+
+  # False for outputs that are one label per example (no decoding loop).
+  targets_are_sequence = True
+
+  def __init__(self, hparams, vocab_size, **kwargs):
+    super().__init__(**kwargs)
+    self.hparams = hparams
+    self.vocab_size = vocab_size
+
+  def bottom(self, x, training=False):
+    """Input side: raw features [B, ...] -> ([B, T, d], mask [B, T], context).
+
+    `context` is a dict of what the output side may need (e.g. the 2-D
+    shape of an image's feature map); {} when there is nothing.
+    """
+    raise NotImplementedError
+
+  def targets_bottom(self, ids, training=False):
+    """Target side, for the decoder's shifted inputs: [B, T] -> [B, T, d]."""
+    raise NotImplementedError
+
+  def top(self, body_output, training=False, context=None):
+    """Body output [B, T, d] -> logits [B, T, V].
+
+    `context` holds what the input side recorded (for instance the 2-D
+    shape of an image's feature map, which the class-label exit flow needs).
+    """
+    raise NotImplementedError
+
+  def loss(self, logits, targets, label_smoothing=0.0):
+    """(sum of per-token losses, number of real tokens); pad id 0 masked."""
+    targets = tf.cast(targets, tf.int32)
+    logits = tf.cast(logits, tf.float32)
+    vocab = tf.shape(logits)[-1]
+    onehot = tf.one_hot(targets, vocab)
+    if label_smoothing:
+      conf = 1.0 - label_smoothing
+      low = label_smoothing / tf.cast(vocab - 1, tf.float32)
+      onehot = onehot * (conf - low) + low
+    xent = tf.nn.softmax_cross_entropy_with_logits(onehot, logits)
+    if label_smoothing:  # subtract the entropy floor so a perfect model is 0
+      conf = 1.0 - label_smoothing
+      low = label_smoothing / tf.cast(vocab - 1, tf.float32)
+      floor = -(conf * tf.math.log(conf) + tf.cast(vocab - 1, tf.float32) *
+                low * tf.math.log(low + 1e-20))
+      xent -= floor
+    weights = tf.cast(tf.not_equal(targets, 0), tf.float32)
+    return tf.reduce_sum(xent * weights), tf.reduce_sum(weights)
+
+
+def create(name, hparams, vocab_size):
+  return registry.modalities.get(name)(hparams, vocab_size,
+                                       name=f"modality_{name}_{vocab_size}")

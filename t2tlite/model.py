@@ -1,0 +1,110 @@
+"""The model API: modality nets around a body, and the decoding interface.
+
+A model sees problems only as `ProblemSpec`s. For each it builds (or shares)
+the input and target modality nets, and a learned task-token embedding that
+is the first decoder input (the paper's To-German, To-Parse-Tree, ...).
+Subclasses implement `encode_body` and `decode_body`; they may override
+`init_cache` / `decode_step` with an incremental decoder.
+"""
+import keras
+import tensorflow as tf
+
+from t2tlite import modality as modality_lib
+from t2tlite import problem as problem_lib
+
+
+def shift_right(x, first):
+  """[B, T, d] -> [B, T, d] with `first` [B, d] at position 0."""
+  return tf.concat([first[:, None, :], x[:, :-1, :]], axis=1)
+
+
+class T2TModel(keras.Model):
+  """Base of every registered model."""
+
+  def __init__(self, hparams, specs, **kwargs):
+    super().__init__(**kwargs)
+    self.hparams = hparams
+    self.specs = {s.name: s for s in specs}
+    self.modality_nets = {}
+    for spec in specs:
+      for name, size in ((spec.input_modality, spec.input_vocab_size),
+                         (spec.target_modality, spec.target_vocab_size)):
+        key = self.modality_key(name, size)
+        if key not in self.modality_nets:
+          self.modality_nets[key] = modality_lib.create(name, hparams, size)
+    self.task_embedding = keras.layers.Embedding(
+        problem_lib.MAX_TASK_TOKENS, hparams.hidden_size,
+        embeddings_initializer=keras.initializers.RandomNormal(
+            stddev=hparams.hidden_size ** -0.5), name="task_token")
+
+  @staticmethod
+  def modality_key(name, size):
+    return f"{name}_{size}"
+
+  def input_modality(self, problem):
+    s = self.specs[problem]
+    return self.modality_nets[self.modality_key(s.input_modality,
+                                                s.input_vocab_size)]
+
+  def target_modality(self, problem):
+    s = self.specs[problem]
+    return self.modality_nets[self.modality_key(s.target_modality,
+                                                s.target_vocab_size)]
+
+  def task_vector(self, problem, batch):
+    token = tf.fill([batch], self.specs[problem].task_token_id)
+    return self.task_embedding(token)
+
+  # --- subclasses -----------------------------------------------------------
+  def encode_body(self, inputs, mask, problem, training):
+    """([B, S, d], [B, S]) -> dict of encoder state (tensors) and aux losses.
+
+    Returns (state, aux_losses) where aux_losses maps names to scalars.
+    """
+    raise NotImplementedError
+
+  def decode_body(self, decoder_inputs, state, problem, training):
+    """Shifted target embeddings [B, T, d] -> (output [B, T, d], aux)."""
+    raise NotImplementedError
+
+  # --- training -------------------------------------------------------------
+  def encode(self, inputs, problem, training=False):
+    x, mask, context = self.input_modality(problem).bottom(inputs, training)
+    state, aux = self.encode_body(x, mask, problem, training)
+    state = dict(state)
+    state["context"] = context
+    return state, aux
+
+  def call(self, features, problem, training=False):
+    """Returns (logits, aux_losses) for teacher-forced targets."""
+    state, aux = self.encode(features["inputs"], problem, training)
+    target_mod = self.target_modality(problem)
+    targets = features["targets"]
+    if not target_mod.targets_are_sequence:
+      targets = tf.reshape(targets, [-1, 1])
+    emb = target_mod.targets_bottom(targets, training)
+    dec_in = shift_right(emb, tf.cast(self.task_vector(
+        problem, tf.shape(targets)[0]), emb.dtype))
+    out, aux2 = self.decode_body(dec_in, state, problem, training)
+    logits = target_mod.top(out, training, context=state["context"])
+    return logits, {**aux, **aux2}
+
+  # --- decoding: full recomputation by default ------------------------------
+  def init_cache(self, state, problem, batch, max_len):
+    return {"ids": tf.zeros([batch, max_len], tf.int32)}
+
+  def decode_step(self, state, prev_ids, i, cache, problem):
+    """Logits [B, V] for position i, given the token at i - 1 (prev_ids)."""
+    ids = cache["ids"]
+    max_len = tf.shape(ids)[1]
+    pos = tf.one_hot(tf.maximum(i - 1, 0), max_len, dtype=tf.int32)
+    write = tf.cast(i > 0, tf.int32) * pos[None, :]
+    ids = ids * (1 - write) + tf.cast(prev_ids, tf.int32)[:, None] * write
+    target_mod = self.target_modality(problem)
+    emb = target_mod.targets_bottom(ids, False)
+    dec_in = shift_right(emb, tf.cast(self.task_vector(
+        problem, tf.shape(ids)[0]), emb.dtype))
+    out, _ = self.decode_body(dec_in, state, problem, False)
+    out_i = tf.gather(out, [i], axis=1)
+    logits = target_mod.top(out_i, False, context=state["context"])
+    return logits[:, 0, :], {"ids": ids}

@@ -1,0 +1,119 @@
+"""Subword and character vocabularies.
+
+Ids 0, 1 and 2 are reserved in every vocabulary: padding, end of sequence and
+unknown. A subword vocabulary is a sentencepiece model trained once, in
+datagen, on a bounded sample of text, and may be shared by many problems
+(the paper shared one 8k vocabulary across all its tasks).
+"""
+import io
+import json
+import os
+import random
+
+PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
+_VOCAB_SPECS = {}
+
+
+class VocabSpec:
+  """How a named vocabulary is built: its size and where its text comes from."""
+
+  def __init__(self, name, size, text_fn, description=""):
+    self.name, self.size, self.text_fn = name, size, text_fn
+    self.description = description
+
+
+def register_vocab(name, size, text_fn, description=""):
+  """Declares a shared vocabulary; `text_fn(tmp_dir)` yields its text."""
+  _VOCAB_SPECS[name] = VocabSpec(name, size, text_fn, description)
+
+
+def vocab_spec(name):
+  if name not in _VOCAB_SPECS:
+    raise KeyError(f"unknown vocabulary '{name}'")
+  return _VOCAB_SPECS[name]
+
+
+def vocab_path(data_dir, name):
+  return os.path.join(data_dir, f"vocab.{name}.model")
+
+
+class SubwordVocab:
+  """A sentencepiece model; encode appends nothing (callers add EOS)."""
+
+  kind = "subword"
+
+  def __init__(self, model_path):
+    import sentencepiece as spm
+    if not os.path.exists(model_path):
+      raise FileNotFoundError(f"vocabulary {model_path} not found; run "
+                              "t2tlite-datagen for this problem first")
+    self.path = model_path
+    self._sp = spm.SentencePieceProcessor(model_file=model_path)
+    self.size = self._sp.get_piece_size()
+
+  def encode(self, text):
+    return self._sp.encode(text)
+
+  def decode(self, ids):
+    ids = [int(i) for i in ids]
+    if EOS_ID in ids:
+      ids = ids[:ids.index(EOS_ID)]
+    return self._sp.decode([i for i in ids if i >= UNK_ID])
+
+  def serialized(self):
+    with open(self.path, "rb") as f:
+      return f.read()
+
+
+class CharVocab:
+  """Bytes of UTF-8 as ids, shifted past the reserved ids."""
+
+  kind = "char"
+  size = 256 + 3
+
+  def encode(self, text):
+    return [b + 3 for b in text.encode("utf-8")]
+
+  def decode(self, ids):
+    ids = [int(i) for i in ids]
+    if EOS_ID in ids:
+      ids = ids[:ids.index(EOS_ID)]
+    return bytes(i - 3 for i in ids if i >= 3).decode("utf-8", "replace")
+
+
+def reservoir_sample(lines, k, seed=0):
+  """A uniform sample of at most k items in O(k) memory."""
+  rng = random.Random(seed)
+  sample = []
+  for n, line in enumerate(lines):
+    if n < k:
+      sample.append(line)
+    else:
+      j = rng.randint(0, n)
+      if j < k:
+        sample[j] = line
+  return sample
+
+
+def train_subword_vocab(path, lines, size, served=(), max_sentences=300_000,
+                        description=""):
+  """Trains a sentencepiece model on a bounded sample; writes it atomically."""
+  import sentencepiece as spm
+  sample = [l for l in reservoir_sample(lines, max_sentences) if l.strip()]
+  if not sample:
+    raise ValueError(f"no text to train vocabulary {path}")
+  buf = io.BytesIO()
+  spm.SentencePieceTrainer.train(
+      sentence_iterator=iter(sample), model_writer=buf, vocab_size=size,
+      model_type="unigram", character_coverage=0.9995, pad_id=PAD_ID,
+      eos_id=EOS_ID, unk_id=UNK_ID, bos_id=-1, hard_vocab_limit=False,
+      num_threads=os.cpu_count() or 1, minloglevel=2)
+  tmp = path + ".tmp"
+  with open(tmp, "wb") as f:
+    f.write(buf.getvalue())
+  os.replace(tmp, path)
+  meta = {"size": size, "serves": sorted(served), "sentences": len(sample),
+          "description": description}
+  with open(path[:-len(".model")] + ".json", "w") as f:
+    json.dump(meta, f, indent=1)
+  return SubwordVocab(path)
