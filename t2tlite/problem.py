@@ -240,15 +240,34 @@ class Problem:
 
   # --- decoding -------------------------------------------------------------
   def decode_input(self, line, data_dir, hparams):
-    """One line of a decode file -> the model's `inputs` (a numpy array).
+    """One line of a decode file -> (model `inputs` as numpy, warning).
 
-    Raises ValueError with a short message for a line it cannot use.
+    `warning` is None or a short note (e.g. the input was truncated to
+    max_length). Raises ValueError with a short message for a line it
+    cannot use (missing file, not an image, ...); the decoder reports it
+    and goes on with the other lines.
     """
     raise NotImplementedError
 
-  def format_output(self, ids_or_scores, data_dir, decode_hparams):
-    """The model's output for one input -> one line of text."""
+  def format_output(self, output, data_dir, decode_hparams):
+    """The model's output for one input -> one line of text.
+
+    `output` is the decoded ids (sequence targets) or the class
+    probabilities (class-label targets); `decode_hparams` is a dict.
+    """
     raise NotImplementedError
+
+  def format_reference(self, targets, data_dir):
+    """Stored targets of one example -> the reference line it is scored on."""
+    return self.vocab(data_dir).decode(targets)
+
+  def eval_pairs(self, data_dir, split, hparams, limit=None):
+    """Yields (model inputs as numpy, reference line) for decoded metrics."""
+    ds = self.dataset(data_dir, split, hparams, training=False)
+    if limit:
+      ds = ds.take(limit)
+    for ex in ds.as_numpy_iterator():
+      yield ex["inputs"], self.format_reference(ex["targets"], data_dir)
 
   def score(self, hypotheses, references):
     """Metric name -> value for decoded lines against reference lines."""

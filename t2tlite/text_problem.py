@@ -75,9 +75,11 @@ class Text2TextProblem(problem_lib.Problem):
   def decode_input(self, line, data_dir, hparams):
     ids = self.vocab(data_dir).encode(line)
     limit = hparams.max_length - 1
-    truncated = len(ids) > limit
+    warning = None
+    if len(ids) > limit:
+      warning = f"input of {len(ids)} tokens truncated to {limit}"
     ids = ids[:limit] + [vocab_lib.EOS_ID]
-    return np.array(ids, np.int64), truncated
+    return np.array(ids, np.int64), warning
 
   def format_output(self, ids, data_dir, decode_hparams):
     return self.vocab(data_dir).decode(ids)
