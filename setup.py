@@ -28,6 +28,8 @@ setup(
         "numpy>=1.24",
         # BLEU exactly as papers report it; writing our own would not be.
         "sacrebleu>=2.3",
+        # tf.summary writes TensorBoard event files only with it installed.
+        "tensorboard>=2.16",
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],

@@ -20,11 +20,17 @@ class _Sublayer(keras.layers.Layer):
     self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
     self.drop = keras.layers.Dropout(dropout)
 
-  def call(self, x, training=False, **kwargs):
-    y = self.fn(self.norm(x), training=training, **kwargs)
-    cache = None
-    if isinstance(y, tuple):
-      y, cache = y
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
+  def call(self, x, training=False, memory=None, bias=None, kv=None,
+           cache=None, index=None):
+    h = self.norm(x)
+    if isinstance(self.fn, attention.MultiHeadAttention):
+      y, cache = self.fn(h, memory=memory, bias=bias, training=training,
+                         kv=kv, cache=cache, index=index)
+    else:
+      y = self.fn(h, training=training)
     return x + self.drop(y, training=training), cache
 
 
@@ -38,6 +44,9 @@ class EncoderLayer(keras.layers.Layer):
     self.ffn = _Sublayer(common.FeedForward(hp.hidden_size, hp.filter_size,
                                             hp.relu_dropout, name="ffn"),
                          hp.dropout, name="ffn")
+
+  def build(self, input_shape):
+    del input_shape
 
   def call(self, x, bias, training=False):
     x, _ = self.attn(x, bias=bias, training=training)
@@ -58,6 +67,9 @@ class DecoderLayer(keras.layers.Layer):
     self.ffn = _Sublayer(common.FeedForward(hp.hidden_size, hp.filter_size,
                                             hp.relu_dropout, name="ffn"),
                          hp.dropout, name="ffn")
+
+  def build(self, input_shape):
+    del input_shape
 
   def call(self, x, memory, self_bias, src_bias, training=False, cache=None,
            index=None, src_kv=None):

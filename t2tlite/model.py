@@ -75,7 +75,7 @@ class T2TModel(keras.Model):
     state["context"] = context
     return state, aux
 
-  def call(self, features, problem, training=False):
+  def call(self, features, problem=None, training=False):
     """Returns (logits, aux_losses) for teacher-forced targets."""
     state, aux = self.encode(features["inputs"], problem, training)
     target_mod = self.target_modality(problem)
@@ -108,3 +108,24 @@ class T2TModel(keras.Model):
     out_i = tf.gather(out, [i], axis=1)
     logits = target_mod.top(out_i, False, context=state["context"])
     return logits[:, 0, :], {"ids": ids}
+
+
+def structured_variables(layer, prefix=""):
+  """Every variable (and dropout seed) of a layer tree, by structural key.
+
+  Keys follow the order sublayers were assigned in __init__ and their class
+  names, never Keras' process-global auto names, so the trainer and a later
+  decoder (even in the same process) agree on them. TF's object-graph
+  checkpointing does not see layers held in Keras' tracked lists and dicts,
+  which is why checkpoints use this map instead.
+  """
+  out = {}
+  own = list(layer._trainable_variables) + list(  # pylint: disable=protected-access
+      layer._non_trainable_variables)  # pylint: disable=protected-access
+  for i, v in enumerate(own):
+    out[f"{prefix}v{i}_{v.name}"] = v
+  for j, sg in enumerate(layer._seed_generators):  # pylint: disable=protected-access
+    out[f"{prefix}seed{j}"] = sg.state
+  for k, sub in enumerate(layer._layers):  # pylint: disable=protected-access
+    out.update(structured_variables(sub, f"{prefix}{k}_{type(sub).__name__}."))
+  return out

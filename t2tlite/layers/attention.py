@@ -34,6 +34,9 @@ class MultiHeadAttention(keras.layers.Layer):
     """Keys and values of a memory, [B, H, S, dh] each (cacheable)."""
     return self.split_heads(self.k(memory)), self.split_heads(self.v(memory))
 
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
   def call(self, query, memory=None, bias=None, training=False, kv=None,
            cache=None, index=None):
     """Attends; returns (output, new_cache).

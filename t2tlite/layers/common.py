@@ -57,6 +57,9 @@ class FeedForward(keras.layers.Layer):
     self.outer = keras.layers.Dense(hidden_size, name="outer")
     self.drop = keras.layers.Dropout(dropout)
 
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
   def call(self, x, training=False):
     return self.outer(self.drop(self.inner(x), training=training))
 

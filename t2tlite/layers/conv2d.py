@@ -1,0 +1,73 @@
+"""2-D convolution steps of the image and class-label modality nets.
+
+The paper builds its image nets from one unit, the ConvStep, and one block
+of ConvSteps with a strided residual, the ConvRes (after Xception's entry
+flow). Both work on channels-last feature maps [B, H, W, C].
+"""
+import keras
+import tensorflow as tf
+
+
+class ConvStep2D(keras.layers.Layer):
+  """ConvStep_{d,s,f}(W, x) = LN(SepConv_{d,s,f}(W, ReLU(x))) (PAPER, Blocks).
+
+  Depthwise separable convolution, "same" padding, layer normalisation over
+  the channels of each position.
+  """
+
+  def __init__(self, filters, kernel_size=3, strides=1, dilation_rate=1,
+               **kwargs):
+    super().__init__(**kwargs)
+    self.filters, self.kernel_size = filters, kernel_size
+    self.strides, self.dilation_rate = strides, dilation_rate
+    self.conv = keras.layers.SeparableConv2D(
+        filters, kernel_size, strides=strides, dilation_rate=dilation_rate,
+        padding="same", name="sepconv")
+    self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
+
+  def call(self, x):
+    return self.norm(self.conv(tf.nn.relu(x)))
+
+  def get_config(self):
+    return {**super().get_config(), "filters": self.filters,
+            "kernel_size": self.kernel_size, "strides": self.strides,
+            "dilation_rate": self.dilation_rate}
+
+
+class ConvRes2D(keras.layers.Layer):
+  """ConvRes(x, F) of the paper's image net; halves height and width.
+
+  ConvRes(x, F) = MaxPool_{s=2, 3x3}(ConvStep_F(3x3, ConvStep_F(3x3, x)))
+                  + ConvStep_{s=2, f=F}(1x1, x)
+  """
+
+  def __init__(self, filters, **kwargs):
+    super().__init__(**kwargs)
+    self.filters = filters
+    self.step1 = ConvStep2D(filters, 3, name="step1")
+    self.step2 = ConvStep2D(filters, 3, name="step2")
+    self.pool = keras.layers.MaxPooling2D(3, strides=2, padding="same")
+    self.skip = ConvStep2D(filters, 1, strides=2, name="skip")
+
+  def call(self, x):
+    return self.pool(self.step2(self.step1(x))) + self.skip(x)
+
+  def get_config(self):
+    return {**super().get_config(), "filters": self.filters}
+
+
+def scaled_filters(paper_filters, hparams, depth_ratio=None):
+  """A filter count of the paper, scaled for the model at hand.
+
+  `hparams.get("image_filters_scale", 1.0)` multiplies every count (set it
+  below 1 for quick experiments). With `depth_ratio`, the count is also
+  capped at depth_ratio * hidden_size, so that the exit flow's 1536 and
+  2048 filters (1.5 and 2 times the paper's depth of 1024) shrink with a
+  tiny model instead of dwarfing it; at hidden_size >= 1024 the cap is
+  inactive and the paper's numbers stand.
+  """
+  n = float(paper_filters)
+  if depth_ratio is not None:
+    n = min(n, depth_ratio * hparams.hidden_size)
+  n *= float(hparams.get("image_filters_scale", 1.0))
+  return max(4, int(round(n)))

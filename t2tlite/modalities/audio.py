@@ -1,0 +1,151 @@
+"""Audio input nets: a log-mel spectrogram or a raw waveform -> [B, T', d].
+
+Paper, "Modality nets": audio goes through a stack of 8 ConvRes blocks, the
+i-th with 2^(i+1) filters in the released code; the spectral variant strides
+along time only, never along frequency. ConvRes is the image modality's:
+
+  ConvStep_{d,s,f}(W, x) = LN(SepConv_{d,s,f}(W, ReLU(x)))
+  ConvRes(x, F) = MaxPool_{2, 3x3}(ConvStep_F(3x3, ConvStep_F(3x3, x)))
+                  + ConvStep_{s=2}(1x1, x)
+
+Settings (all read with hparams.get, so any hparams set works):
+  audio_blocks         ConvRes blocks (default 8, the paper's).
+  audio_time_strides   how many of the first blocks halve time: "audio"
+                       default 2 (10 ms frames -> 40 ms), "audio_waveform"
+                       default audio_blocks (8: 256 samples, 16 ms).
+  audio_max_filters    cap on 2^(i+1) (default hidden_size, so tiny
+                       hparams get tiny blocks).
+  audio_mel_bins       feature bins of "audio" inputs (default 80).
+
+Padding. Inputs are padded with exact zeros by the batcher; a frame (or
+sample) that is all zero is padding (the problems' features never are: see
+t2tlite.audio.pcm16_to_waveform). The mask is taken at full resolution and
+subsampled with each time stride. Inside the stack padded positions are
+re-zeroed after each step and kept out of the max-pool, and time is padded
+to a multiple of the total stride, so an utterance gets the same encoding
+alone as in any batch.
+"""
+import keras
+import tensorflow as tf
+
+from t2tlite import modality
+from t2tlite import registry
+
+_NEG = -1e9
+
+
+class ConvStep(keras.layers.Layer):
+  """LN(SepConv(ReLU(x))) on [B, T, F, C]; positions outside `mask` -> 0."""
+
+  def __init__(self, filters, kernel, strides=(1, 1), relu=True, **kwargs):
+    super().__init__(**kwargs)
+    self.relu = relu
+    self.conv = keras.layers.SeparableConv2D(filters, kernel, strides=strides,
+                                             padding="same", name="sepconv")
+    self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
+
+  def call(self, x, mask):
+    y = self.norm(self.conv(tf.nn.relu(x) if self.relu else x))
+    return y * tf.cast(mask, y.dtype)[:, :, None, None]
+
+
+class ConvRes(keras.layers.Layer):
+  """The paper's ConvRes, striding along time only (or not at all)."""
+
+  def __init__(self, filters, kernel, stride, first_relu=True, **kwargs):
+    super().__init__(**kwargs)
+    self.stride = stride
+    self.step1 = ConvStep(filters, kernel, relu=first_relu, name="step1")
+    self.step2 = ConvStep(filters, kernel, name="step2")
+    self.skip = ConvStep(filters, (1, 1), strides=(stride, 1),
+                         relu=first_relu, name="skip")
+    self.kernel = kernel
+
+  def call(self, x, mask):
+    """x [B, T, F, C], mask [B, T] -> ([B, T/stride, F, filters], mask)."""
+    out_mask = mask[:, ::self.stride]
+    h = self.step2(self.step1(x, mask), mask)
+    # Padded positions must never win the max.
+    h = tf.where(mask[:, :, None, None], h, tf.cast(_NEG, h.dtype))
+    h = tf.nn.max_pool2d(h, self.kernel, (self.stride, 1), "SAME")
+    h = tf.where(out_mask[:, :, None, None], h, tf.zeros_like(h))
+    return h + self.skip(x, out_mask), out_mask
+
+
+class _AudioModality(modality.Modality):
+  """Shared by both audio inputs; subclasses say how input becomes 4-D."""
+
+  freq_kernel = 3
+  default_time_strides = None  # None: every block strides
+
+  def __init__(self, hparams, vocab_size, **kwargs):
+    super().__init__(hparams, vocab_size, **kwargs)
+    hp = hparams
+    num_blocks = hp.get("audio_blocks", 8)
+    strides = hp.get("audio_time_strides",
+                     self.default_time_strides or num_blocks)
+    self.num_strides = min(strides, num_blocks)
+    cap = hp.get("audio_max_filters", hp.hidden_size)
+    self.blocks = [
+        ConvRes(min(2 ** (i + 1), cap), (3, self.freq_kernel),
+                stride=2 if i < self.num_strides else 1,
+                # Normalised features and waveforms are signed: a ReLU
+                # on them would throw half of the input away.
+                first_relu=i > 0, name=f"conv_res_{i}")
+        for i in range(num_blocks)]
+    self.project = keras.layers.Dense(hp.hidden_size, name="project")
+
+  def to_4d(self, x):
+    raise NotImplementedError
+
+  def bottom(self, x, training=False):
+    x = self.to_4d(x)                                  # [B, T, F, 1]
+    mask = tf.reduce_any(tf.not_equal(x, 0), axis=[2, 3])
+    total = 2 ** self.num_strides
+    pad = (-tf.shape(x)[1]) % total
+    x = tf.pad(x, [[0, 0], [0, pad], [0, 0], [0, 0]])
+    mask = tf.pad(mask, [[0, 0], [0, pad]])
+    for block in self.blocks:
+      x, mask = block(x, mask)                         # [B, T', F, C]
+    shape = tf.shape(x)
+    x = tf.reshape(x, [shape[0], shape[1], x.shape[2] * x.shape[3]])
+    x = self.project(x)                                # [B, T', d]
+    return x * tf.cast(mask, x.dtype)[:, :, None], mask, {}
+
+  def targets_bottom(self, ids, training=False):
+    raise NotImplementedError(
+        f"'{self.registered_name}' is an input modality only: no problem "
+        "can have audio targets")
+
+  def top(self, body_output, training=False, context=None):
+    raise NotImplementedError(
+        f"'{self.registered_name}' is an input modality only: no problem "
+        "can have audio targets")
+
+
+@registry.register_modality("audio")
+class AudioSpectralModality(_AudioModality):
+  """Log-mel features [B, T, 80] (or [B, T, 80, 1]), 10 ms frames."""
+
+  freq_kernel = 3
+  default_time_strides = 2
+
+  def to_4d(self, x):
+    # The trainer traces with every dimension unknown; the bins must be
+    # static for the dense projection, so restate them.
+    x = tf.convert_to_tensor(x)
+    shape = tf.shape(x)
+    bins = self.hparams.get("audio_mel_bins", 80)
+    x = tf.reshape(x, [shape[0], shape[1], bins, 1])
+    return tf.cast(x, self.compute_dtype)
+
+
+@registry.register_modality("audio_waveform")
+class AudioWaveformModality(_AudioModality):
+  """Raw 16 kHz samples [B, N] in [-1, 1]; 1-D convolutions along time."""
+
+  freq_kernel = 1
+
+  def to_4d(self, x):
+    return tf.cast(tf.convert_to_tensor(x), self.compute_dtype)[:, :, None,
+                                                                 None]

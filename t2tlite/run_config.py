@@ -1,0 +1,82 @@
+"""What a training run records in its output_dir, and checks on resume.
+
+The trainer writes the model name, the resolved hparams, the problems (with
+the specs the model was built from) and a copy of each vocabulary into
+output_dir. The decoder, and any later run on the same output_dir, reload
+them: decoding never needs the training flags again, and a conflicting
+setting is an error rather than a silently different model.
+"""
+import json
+import os
+import shutil
+
+from t2tlite import problem as problem_lib
+from t2tlite import vocab as vocab_lib
+from t2tlite.hparams_lib import HParams
+
+CONFIG_NAME = "t2tlite_run.json"
+
+
+class ConfigError(ValueError):
+  """An output_dir that does not match the requested run."""
+
+
+def config_path(output_dir):
+  return os.path.join(output_dir, CONFIG_NAME)
+
+
+def read(output_dir):
+  path = config_path(output_dir)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    cfg = json.load(f)
+  cfg["hparams"] = HParams.from_json(cfg["hparams"])
+  cfg["specs"] = [problem_lib.ProblemSpec(**s) for s in cfg["specs"]]
+  return cfg
+
+
+def write(output_dir, model, hparams_set, hparams, problems, specs, data_dir):
+  os.makedirs(output_dir, exist_ok=True)
+  vocabs = {}
+  for p, spec in zip(problems, specs):
+    for name in (spec.input_vocab_name, spec.target_vocab_name):
+      if name and name not in vocabs:
+        src = vocab_lib.vocab_path(data_dir, name)
+        dst = vocab_lib.vocab_path(output_dir, name)
+        if os.path.abspath(src) != os.path.abspath(dst):
+          shutil.copyfile(src, dst + ".tmp")
+          os.replace(dst + ".tmp", dst)
+        vocabs[name] = {"source": os.path.abspath(src), "copy": dst}
+  cfg = {"model": model, "hparams_set": hparams_set,
+         "hparams": hparams.to_json(),
+         "problems": [p.name for p in problems],
+         "specs": [s._asdict() for s in specs],
+         "data_dir": os.path.abspath(data_dir), "vocabularies": vocabs}
+  tmp = config_path(output_dir) + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(cfg, f, indent=1)
+  os.replace(tmp, config_path(output_dir))
+
+
+def check_resume(existing, model, hparams, problems, specs):
+  """Raises ConfigError if a run on this output_dir was a different one."""
+  if existing["model"] != model:
+    raise ConfigError(f"output_dir was trained with model "
+                      f"'{existing['model']}', not '{model}'")
+  old, new = existing["hparams"].values(), hparams.values()
+  diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+  if diff:
+    k = diff[0]
+    raise ConfigError(f"output_dir was trained with {k}={old.get(k)!r}; "
+                      f"this run asks for {k}={new.get(k)!r} "
+                      "(use a new output_dir to change hparams)")
+  old_specs = {s.name: s for s in existing["specs"]}
+  for s in specs:
+    if s.name not in old_specs:
+      raise ConfigError(f"output_dir was trained on "
+                        f"{'-'.join(existing['problems'])}, not on {s.name}")
+    if old_specs[s.name] != s:
+      raise ConfigError(f"problem {s.name} differs from the one output_dir "
+                        f"was trained on (vocabulary or modality changed): "
+                        f"{old_specs[s.name]} vs {s}")

@@ -1,0 +1,117 @@
+"""Greedy and beam search over an incremental step function.
+
+`step_fn(prev_ids [N], i, cache) -> (logits [N, V], cache)` where the cache
+is a nested structure of tensors whose first dimension is N. Both searches
+are a single tf.while_loop, so they compile once for all input lengths.
+"""
+import tensorflow as tf
+
+from t2tlite.vocab import EOS_ID
+
+INF = 1e7
+
+
+def length_penalty(length, alpha):
+  """GNMT's ((5 + |Y|) / 6)^alpha."""
+  return tf.pow((5.0 + tf.cast(length, tf.float32)) / 6.0, alpha)
+
+
+def greedy_search(step_fn, cache, batch, max_len):
+  """Returns ids [B, max_len], zero-padded after the first EOS."""
+
+  def body(i, prev, ids, done, cache):
+    logits, cache = step_fn(prev, i, cache)
+    nxt = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    nxt = tf.where(done, tf.zeros_like(nxt), nxt)
+    ids = ids + tf.one_hot(i, max_len, dtype=tf.int32)[None, :] * nxt[:, None]
+    done = done | tf.equal(nxt, EOS_ID)
+    return i + 1, nxt, ids, done, cache
+
+  def cond(i, prev, ids, done, cache):
+    return (i < max_len) & ~tf.reduce_all(done)
+
+  init = (tf.constant(0), tf.zeros([batch], tf.int32),
+          tf.zeros([batch, max_len], tf.int32), tf.zeros([batch], tf.bool),
+          cache)
+  _, _, ids, _, _ = tf.while_loop(cond, body, init)
+  return ids
+
+
+def _gather_beams(tree, indices, batch, beam):
+  """Reorders [B*K, ...] tensors by beam indices [B, K]."""
+  flat = tf.reshape(indices + tf.range(batch)[:, None] * beam, [-1])
+  return tf.nest.map_structure(lambda t: tf.gather(t, flat), tree)
+
+
+def tile_beams(tree, beam):
+  """[B, ...] -> [B*K, ...], each batch entry repeated K times."""
+  return tf.nest.map_structure(lambda t: tf.repeat(t, beam, axis=0), tree)
+
+
+def beam_search(step_fn, cache, batch, beam, max_len, alpha=0.6):
+  """Returns (ids [B, K, max_len], scores [B, K]), best first.
+
+  The cache must already be tiled to B*K rows (see tile_beams). Finished
+  hypotheses are scored by log-probability over the GNMT length penalty;
+  the loop stops early once no alive beam can beat the finished ones.
+  """
+  onehot_pos = lambda i: tf.one_hot(i, max_len, dtype=tf.int32)
+
+  def body(i, alive_seq, alive_logp, fin_seq, fin_score, fin_flag, cache):
+    prev = tf.reshape(tf.reduce_sum(
+        alive_seq * tf.one_hot(tf.maximum(i - 1, 0), max_len,
+                               dtype=tf.int32), axis=-1), [-1])
+    logits, cache = step_fn(prev, i, cache)
+    logp = tf.nn.log_softmax(tf.cast(logits, tf.float32))
+    vocab = tf.shape(logp)[-1]
+    logp = tf.reshape(logp, [batch, beam, -1]) + alive_logp[:, :, None]
+    flat = tf.reshape(logp, [batch, -1])
+    top_logp, top_idx = tf.nn.top_k(flat, k=2 * beam)
+    beam_idx, token = top_idx // vocab, top_idx % vocab
+    # Sequences of the 2K candidates, with the new token written at i.
+    idx = beam_idx + tf.range(batch)[:, None] * beam
+    cand_seq = tf.gather(tf.reshape(alive_seq, [batch * beam, max_len]),
+                         idx)
+    cand_seq += onehot_pos(i)[None, None, :] * token[:, :, None]
+    is_eos = tf.equal(token, EOS_ID)
+    # Alive: best K candidates that did not end.
+    alive_cand = top_logp + tf.cast(is_eos, tf.float32) * -INF
+    alive_logp2, a_idx = tf.nn.top_k(alive_cand, k=beam)
+    alive_seq2 = tf.gather(cand_seq, a_idx, batch_dims=1)
+    src_beams = tf.gather(beam_idx, a_idx, batch_dims=1)
+    cache = _gather_beams(cache, src_beams, batch, beam)
+    # Finished: merge candidates that ended with the finished so far.
+    score = top_logp / length_penalty(i + 1, alpha)
+    score += (1.0 - tf.cast(is_eos, tf.float32)) * -INF
+    all_seq = tf.concat([fin_seq, cand_seq], axis=1)
+    all_score = tf.concat([fin_score, score], axis=1)
+    all_flag = tf.concat([fin_flag, is_eos], axis=1)
+    fin_score2, f_idx = tf.nn.top_k(all_score, k=beam)
+    fin_seq2 = tf.gather(all_seq, f_idx, batch_dims=1)
+    fin_flag2 = tf.gather(all_flag, f_idx, batch_dims=1)
+    return (i + 1, alive_seq2, alive_logp2, fin_seq2, fin_score2, fin_flag2,
+            cache)
+
+  def cond(i, alive_seq, alive_logp, fin_seq, fin_score, fin_flag, cache):
+    # The best an alive beam can still reach is its current log-prob over
+    # the largest length penalty; stop when that cannot beat any finished.
+    best_alive = alive_logp[:, 0] / length_penalty(max_len, alpha)
+    worst_fin = tf.reduce_min(
+        fin_score * tf.cast(fin_flag, tf.float32), axis=1)
+    worst_fin += (1.0 - tf.cast(tf.reduce_all(fin_flag, axis=1),
+                                tf.float32)) * -INF
+    return (i < max_len) & ~tf.reduce_all(worst_fin > best_alive)
+
+  alive_logp = tf.tile([[0.0] + [-INF] * (beam - 1)], [batch, 1])
+  init = (tf.constant(0), tf.zeros([batch, beam, max_len], tf.int32),
+          alive_logp, tf.zeros([batch, beam, max_len], tf.int32),
+          tf.fill([batch, beam], -INF), tf.zeros([batch, beam], tf.bool),
+          cache)
+  _, alive_seq, alive_logp, fin_seq, fin_score, fin_flag, _ = tf.while_loop(
+      cond, body, init)
+  # Entries with no finished hypothesis fall back to their alive beams.
+  any_fin = tf.reduce_any(fin_flag, axis=1)
+  seq = tf.where(any_fin[:, None, None], fin_seq, alive_seq)
+  scores = tf.where(any_fin[:, None], fin_score,
+                    alive_logp / length_penalty(max_len, alpha))
+  return seq, scores

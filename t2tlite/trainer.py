@@ -1,0 +1,345 @@
+"""The training loop (the library behind t2tlite-trainer).
+
+Each step trains one problem's batch, chosen by a Mixer; every problem has
+its own compiled step for its feature shapes, sharing all variables.
+Checkpoints hold the model, the optimiser, the step and each problem's
+input-stream position, so a resumed run continues exactly where it stopped.
+"""
+import json
+import logging
+import math
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from t2tlite import data_io
+from t2tlite import mixing as mixing_lib
+from t2tlite import model as model_lib
+from t2tlite import optimization
+from t2tlite import registry
+from t2tlite import run_config
+
+log = logging.getLogger("t2tlite")
+
+
+class TrainingError(RuntimeError):
+  """Training cannot go on (e.g. the loss stays non-finite)."""
+
+
+def relaxed_signature(element_spec):
+  """Every dimension unknown: one trace serves every batch shape."""
+  return tf.nest.map_structure(
+      lambda s: tf.TensorSpec([None] * s.shape.rank, s.dtype), element_spec)
+
+
+def is_stat(name):
+  """Aux outputs named moe_stat_* are logged, never added to the loss."""
+  return "_stat_" in name or name.startswith("stat_")
+
+
+class Trainer:
+  """Builds the model, data streams and checkpoint for one output_dir."""
+
+  def __init__(self, problems, model, hparams_set, hparams, data_dir,
+               output_dir, mixing="round_robin", loss_weights=None,
+               rate_caps=None, keep_checkpoints=5):
+    self.problems = [registry.problem(p) if isinstance(p, str) else p
+                     for p in problems]
+    names = [p.name for p in self.problems]
+    if len(set(names)) != len(names):
+      raise ValueError(f"a problem is listed twice in {'-'.join(names)}")
+    self.names = names
+    self.model_name, self.hparams = model, hparams
+    self.data_dir, self.output_dir = data_dir, output_dir
+    self.loss_weights = dict(loss_weights or {})
+    for p in self.problems:
+      p.shard_files(data_dir, "train")  # fails early, naming datagen
+    sizes = {p.name: p.num_examples(data_dir, "train") for p in self.problems}
+    self.mixer = mixing_lib.parse(mixing, names, sizes, rate_caps)
+    self.mixer.seed = hparams.seed
+    self.specs = [p.spec(data_dir) for p in self.problems]
+    existing = run_config.read(output_dir)
+    if existing:
+      run_config.check_resume(existing, model, hparams, self.problems,
+                              self.specs)
+    run_config.write(output_dir, model, hparams_set, hparams, self.problems,
+                     self.specs, data_dir)
+    tf.random.set_seed(hparams.seed)
+    self.model = registry.model(model)(hparams, self.specs)
+    self.optimizer = optimization.optimizer(hparams)
+    self.step = tf.Variable(0, dtype=tf.int64, name="global_step")
+    self.streams = {}
+    for i, p in enumerate(self.problems):
+      ds = p.batched(data_dir, "train", hparams, training=True,
+                     seed=hparams.seed + i)
+      self.streams[p.name] = iter(ds.prefetch(2))
+      self._log_dropped(p)
+    self._build()
+    self.checkpoint = tf.train.Checkpoint(
+        model=model_lib.structured_variables(self.model),
+        optimizer=self.optimizer, step=self.step,
+        **{f"stream_{i}": self.streams[n] for i, n in enumerate(names)})
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, output_dir, max_to_keep=keep_checkpoints)
+    self.restored_from = self._restore()
+    self._train_steps = {n: self._make_train_step(n) for n in names}
+    self._eval_steps = {n: self._make_eval_step(n) for n in names}
+    self.train_writer = tf.summary.create_file_writer(
+        os.path.join(output_dir, "train"))
+    self.eval_writer = tf.summary.create_file_writer(
+        os.path.join(output_dir, "eval"))
+
+  # --- setup ----------------------------------------------------------------
+  def _log_dropped(self, p):
+    max_len = self.hparams.max_length
+    dropped = p.dropped_by_length(self.data_dir, "train", max_len)
+    total = p.num_examples(self.data_dir, "train")
+    if dropped:
+      log.info("%s: max_length=%d drops %d of %s training examples",
+               p.name, max_len, dropped, total)
+    if total is not None and dropped >= total:
+      raise data_io.DataError(
+          f"{p.name}: every training example is longer than max_length="
+          f"{max_len}; raise it with --hparams=max_length=N")
+
+  def _eval_batches(self, problem):
+    return problem.batched(self.data_dir, "dev", self.hparams,
+                           training=False)
+
+  def _build(self):
+    """Creates every variable (one forward pass per problem on dev data)."""
+    self.signatures = {}
+    for p in self.problems:
+      ds = self._eval_batches(p)
+      self.signatures[p.name] = relaxed_signature(ds.element_spec)
+      batch = next(iter(ds.take(1)), None)
+      if batch is None:
+        raise data_io.DataError(f"{p.name}: the dev split is empty")
+      self.model(batch, problem=p.name, training=False)
+    self.optimizer.build(self.model.trainable_variables)
+
+  def _restore(self):
+    """Restores the newest complete checkpoint, skipping broken ones."""
+    for path in reversed(self.manager.checkpoints):
+      try:
+        self.checkpoint.restore(path).assert_existing_objects_matched()
+        log.info("resumed from %s at step %d", path, int(self.step))
+        return path
+      except (tf.errors.OpError, AssertionError, ValueError) as e:
+        log.warning("checkpoint %s is unreadable (%s); trying the one "
+                    "before", path, str(e).splitlines()[0][:200])
+    return None
+
+  # --- compiled steps -------------------------------------------------------
+  def _loss(self, name, features, training):
+    logits, aux = self.model(features, problem=name, training=training)
+    target_mod = self.model.target_modality(name)
+    targets = features["targets"]
+    if not target_mod.targets_are_sequence:
+      targets = tf.reshape(targets, [-1, 1])
+    smoothing = self.hparams.label_smoothing if training else 0.0
+    loss_sum, weight = target_mod.loss(logits, targets, smoothing)
+    return logits, targets, aux, loss_sum, weight
+
+  def _make_train_step(self, name):
+    hp = self.hparams
+    scale = float(self.loss_weights.get(name, 1.0))
+    variables = None
+
+    @tf.function(input_signature=[self.signatures[name]])
+    def step(features):
+      with tf.GradientTape() as tape:
+        _, _, aux, loss_sum, weight = self._loss(name, features, True)
+        loss = loss_sum / tf.maximum(weight, 1.0)
+        extra = [tf.cast(v, tf.float32) for k, v in aux.items()
+                 if not is_stat(k)]
+        total = scale * (loss + (tf.add_n(extra) if extra else 0.0))
+      train_vars = self.model.trainable_variables
+      grads = tape.gradient(total, train_vars)
+      # Only the variables this problem uses get an update: another
+      # modality's net must not drift on stale Adam moments.
+      pairs = [(g, v) for g, v in zip(grads, train_vars) if g is not None]
+      grads = [g for g, _ in pairs]
+      norm = tf.linalg.global_norm(grads)
+      finite = tf.math.is_finite(total) & tf.math.is_finite(norm)
+      if hp.clip_grad_norm > 0:
+        grads, _ = tf.clip_by_global_norm(grads, hp.clip_grad_norm,
+                                          use_norm=norm)
+
+      def apply():
+        self.optimizer.apply_gradients(zip(grads, [v for _, v in pairs]))
+        return tf.constant(True)
+
+      tf.cond(finite, apply, lambda: tf.constant(False))
+      out = {"loss": loss, "total_loss": total, "tokens": weight,
+             "grad_norm": norm, "finite": finite}
+      out.update({k: tf.cast(v, tf.float32) for k, v in aux.items()})
+      return out
+
+    del variables
+    return step
+
+  def _make_eval_step(self, name):
+    @tf.function(input_signature=[self.signatures[name]])
+    def step(features):
+      logits, targets, aux, loss_sum, weight = self._loss(name, features,
+                                                          False)
+      target_mod = self.model.target_modality(name)
+      w = target_mod.weights(targets)
+      preds = tf.argmax(logits, axis=-1, output_type=tf.int32)
+      correct = tf.reduce_sum(
+          tf.cast(tf.equal(preds, tf.cast(targets, tf.int32)), tf.float32) *
+          w)
+      k = tf.minimum(5, tf.shape(logits)[-1])
+      top = tf.math.top_k(logits, k=k).indices
+      in_top = tf.reduce_any(tf.equal(
+          top, tf.cast(targets, tf.int32)[..., None]), axis=-1)
+      top5 = tf.reduce_sum(tf.cast(in_top, tf.float32) * w)
+      return {"loss_sum": loss_sum, "weight": weight, "correct": correct,
+              "top5": top5}
+
+    return step
+
+  # --- loop -----------------------------------------------------------------
+  def evaluate(self, eval_steps):
+    """Loss, accuracy and log-perplexity per problem on its dev split."""
+    results = {}
+    for p in self.problems:
+      fn = self._eval_steps[p.name]
+      sums = {"loss_sum": 0.0, "weight": 0.0, "correct": 0.0, "top5": 0.0}
+      try:
+        for i, batch in enumerate(self._eval_batches(p)):
+          if eval_steps and i >= eval_steps:
+            break
+          out = fn(batch)
+          for k in sums:
+            sums[k] += float(out[k])
+      except tf.errors.DataLossError:
+        raise data_io.find_corrupt(p.shard_files(self.data_dir, "dev")) or (
+            data_io.DataError(f"{p.name}: corrupt dev data"))
+      w = max(sums["weight"], 1.0)
+      metrics = {"loss": sums["loss_sum"] / w,
+                 "accuracy": sums["correct"] / w,
+                 "log_perplexity": sums["loss_sum"] / w,
+                 "eval_tokens": sums["weight"]}
+      if not self.model.target_modality(p.name).targets_are_sequence:
+        metrics["top5_accuracy"] = sums["top5"] / w
+      results[p.name] = metrics
+    return results
+
+  def _write_eval(self, step, results, extra=None):
+    path = os.path.join(self.output_dir, "eval.jsonl")
+    with open(path, "a") as f:
+      for name, metrics in results.items():
+        f.write(json.dumps({"step": step, "problem": name, **metrics,
+                            **((extra or {}).get(name, {}))}) + "\n")
+    with self.eval_writer.as_default(step=step):
+      for name, metrics in results.items():
+        for k, v in metrics.items():
+          tf.summary.scalar(f"{name}/{k}", v)
+    self.eval_writer.flush()
+
+  def save(self):
+    path = self.manager.save(checkpoint_number=int(self.step))
+    log.info("saved %s", path)
+    return path
+
+  def train(self, train_steps, eval_every=1000, eval_steps=50, log_every=100,
+            after_eval=None):
+    """Trains up to `train_steps` (a total, so a resumed run stops there)."""
+    hp = self.hparams
+    start_step = int(self.step)
+    if start_step >= train_steps:
+      log.info("already trained to step %d >= train_steps=%d", start_step,
+               train_steps)
+    last = {"time": time.time(), "step": start_step, "tokens": 0.0}
+    counts = {n: 0 for n in self.names}
+    bad_in_row = 0
+    skipped = 0
+    results = {}
+    history = []
+    while int(self.step) < train_steps:
+      step = int(self.step)
+      name = self.mixer.choose(step)
+      try:
+        batch = next(self.streams[name])
+      except tf.errors.DataLossError:
+        p = self.problems[self.names.index(name)]
+        raise data_io.find_corrupt(p.shard_files(self.data_dir, "train")) or (
+            data_io.DataError(f"{name}: corrupt training data"))
+      out = self._train_steps[name](batch)
+      counts[name] += 1
+      self.step.assign_add(1)
+      loss = float(out["loss"])
+      history.append((step, name, loss))
+      if not bool(out["finite"]):
+        bad_in_row += 1
+        skipped += 1
+        log.warning("step %d (%s): non-finite loss or gradient; update "
+                    "skipped (%d in a row)", step, name, bad_in_row)
+        if bad_in_row >= hp.max_nonfinite_steps:
+          raise TrainingError(
+              f"{bad_in_row} non-finite updates in a row (last on {name} at "
+              f"step {step}); stopped. The last good checkpoint is kept in "
+              f"{self.output_dir}; lower learning_rate or check the data")
+      else:
+        bad_in_row = 0
+      last["tokens"] += float(out["tokens"])
+      step += 1
+      with self.train_writer.as_default(step=step):
+        tf.summary.scalar(f"{name}/loss", loss)
+        for k, v in out.items():
+          if k.startswith("moe") or "_stat_" in k:
+            tf.summary.scalar(f"{name}/{k}", float(tf.reduce_mean(v)))
+      if step % log_every == 0 or step == train_steps:
+        now = time.time()
+        dt = max(now - last["time"], 1e-9)
+        share = {n: round(c / max(sum(counts.values()), 1), 3)
+                 for n, c in counts.items()}
+        log.info("step %d: loss %.4f (%s), %.2f steps/s, %.0f tokens/s, "
+                 "steps per problem %s", step, loss, name,
+                 (step - last["step"]) / dt, last["tokens"] / dt, share)
+        with self.train_writer.as_default(step=step):
+          for n, s in share.items():
+            tf.summary.scalar(f"{n}/share_of_steps", s)
+        last.update(time=now, step=step, tokens=0.0)
+      if step % eval_every == 0 or step == train_steps:
+        self.save()
+        results = self.evaluate(eval_steps)
+        extra = after_eval(self, step) if after_eval else None
+        self._write_eval(step, results, extra)
+        for n, m in results.items():
+          log.info("eval step %d %s: %s", step, n, {
+              k: round(v, 4) for k, v in {**m, **((extra or {}).get(
+                  n, {}))}.items()})
+        if extra:
+          for n in results:
+            results[n].update(extra.get(n, {}))
+    self.train_writer.flush()
+    self.skipped_updates = skipped
+    self.history = history
+    self.step_counts = counts
+    return results
+
+
+def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
+          hparams_overrides="", eval_every=1000, eval_steps=50,
+          log_every=100, mixing="round_robin", loss_weights=None,
+          rate_caps=None, keep_checkpoints=5, after_eval=None):
+  """Trains (or resumes) a model; returns the last eval's metrics."""
+  stored = run_config.read(output_dir)
+  hparams = registry.hparams(hparams_set)
+  if stored and stored["hparams_set"] == hparams_set and not (
+      hparams_overrides):
+    hparams = stored["hparams"]  # a rerun of the same command resumes.
+  hparams = hparams.override(hparams_overrides)
+  trainer = Trainer(problems, model, hparams_set, hparams, data_dir,
+                    output_dir, mixing=mixing, loss_weights=loss_weights,
+                    rate_caps=rate_caps, keep_checkpoints=keep_checkpoints)
+  results = trainer.train(train_steps, eval_every, eval_steps, log_every,
+                          after_eval=after_eval)
+  if not results:
+    results = trainer.evaluate(eval_steps)
+  return results
