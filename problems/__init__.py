@@ -4,3 +4,6 @@ Optional dependencies are imported inside the problems that need them, so a
 missing one never drops a problem from the registry: the problem says what
 to install when it is used.
 """
+from t2tlite.problems import ddtp  # noqa: F401  (registers shared_subword_8k)
+from t2tlite.problems import translate_ddtp  # noqa: F401
+from t2tlite.problems import translate_wmt  # noqa: F401

@@ -4,8 +4,35 @@
 modality.
 """
 import os as _os
+import sys as _sys
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _quiet_import_tensorflow():
+  """Imports TensorFlow and starts its devices with C++ stderr silenced.
+
+  TF 2.21 logs a few INFO lines (oneDNN, CUDA stubs) on import whatever
+  TF_CPP_MIN_LOG_LEVEL says; they would bury a CLI's one-line errors.
+  T2TLITE_VERBOSE=1 keeps them. Python exceptions still propagate.
+  """
+  if "tensorflow" in _sys.modules or _os.environ.get("T2TLITE_VERBOSE"):
+    import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel
+    return
+  _sys.stderr.flush()
+  saved = _os.dup(2)
+  devnull = _os.open(_os.devnull, _os.O_WRONLY)
+  try:
+    _os.dup2(devnull, 2)
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    tf.config.list_logical_devices()
+  finally:
+    _os.dup2(saved, 2)
+    _os.close(saved)
+    _os.close(devnull)
+
+
+_quiet_import_tensorflow()
 
 from t2tlite.registry import (register_problem, register_model,  # noqa
                               register_hparams, register_modality)

@@ -112,25 +112,45 @@ def read_audio(path):
   return samples.mean(axis=1).astype(np.float32), int(rate)
 
 
+def _smooth_at_least(n):
+  """The smallest 2^a 3^b 5^c >= n: FFT lengths pocketfft does fast."""
+  best, p2 = None, 1
+  while p2 < 2 * n:
+    p3 = p2
+    while p3 < 2 * n:
+      p5 = p3
+      while p5 < n:
+        p5 *= 5
+      best = p5 if best is None else min(best, p5)
+      p3 *= 3
+    p2 *= 2
+  return max(best, 1)
+
+
 def resample(samples, rate, target=SAMPLE_RATE):
   """Band-limited resampling by the FFT (ideal low-pass at the new Nyquist).
 
-  Exact for the band both rates share; the signal is treated as periodic,
-  which is harmless for utterances that start and end in silence. Numpy
-  only, and fast for utterance-length signals.
+  Exact for the band both rates share. The signal is zero-padded to
+  `down * m` samples (rates in lowest terms up/down, m 2-3-5-smooth), so
+  both transforms have fast lengths and the ratio stays exact; an FFT of a
+  length with a large prime factor would be 30 times slower. Numpy only.
   """
   samples = np.asarray(samples, np.float32)
   if rate == target or samples.size == 0:
     return samples
-  n_out = max(1, int(round(samples.size * target / rate)))
-  spectrum = np.fft.rfft(samples)
+  g = math.gcd(int(rate), int(target))
+  up, down = target // g, rate // g
+  n = samples.size
+  m = _smooth_at_least(-(-n // down))
+  n_in, n_out = down * m, up * m
+  spectrum = np.fft.rfft(samples, n_in)
   keep = n_out // 2 + 1
   if keep <= spectrum.size:
     spectrum = spectrum[:keep]
   else:
     spectrum = np.pad(spectrum, (0, keep - spectrum.size))
-  out = np.fft.irfft(spectrum, n_out) * (n_out / samples.size)
-  return out.astype(np.float32)
+  out = np.fft.irfft(spectrum, n_out) * (n_out / n_in)
+  return out[:max(1, int(round(n * target / rate)))].astype(np.float32)
 
 
 def to_pcm16(samples):

@@ -30,6 +30,18 @@ def shard_paths(data_dir, problem, split, n):
           for i in range(n)]
 
 
+def check_sizes(data_dir, problem, split, paths):
+  """TFRecordDataset reads a truncated file's tail as a clean end of file;
+  comparing each shard's size with what datagen wrote catches that."""
+  meta = read_meta(data_dir, problem, split) or {}
+  for path, size in zip(paths, meta.get("shard_bytes", [])):
+    actual = os.path.getsize(path)
+    if actual != size:
+      raise DataError(f"corrupt or truncated TFRecord {path}: {actual} "
+                      f"bytes, datagen wrote {size}; delete the {split} "
+                      "shards and rerun t2tlite-datagen")
+
+
 def find_shards(data_dir, problem, split):
   """The complete shards of a split, or [] (never a partial set)."""
   found = sorted(glob.glob(os.path.join(data_dir,
@@ -143,6 +155,7 @@ def write_split(examples, data_dir, problem, split, num_shards,
       os.remove(p)
     raise DataError(f"{problem} {split}: the generator yielded no example")
   meta = {"examples": count, "shards": num_shards,
+          "shard_bytes": [os.path.getsize(p) for p in tmps],
           "sha256": digest.hexdigest(),
           "lengths": {str(k): v for k, v in sorted(lengths.items())},
           "seconds": round(progress.done(), 2)}

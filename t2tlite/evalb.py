@@ -21,8 +21,9 @@ The rules, stated once (the parsing problems' score() follows them):
   trees.repair (rules there) and counted in `malformed`; one with no
   bracket or no word left is scored as an empty tree (no bracket).
 - Precision, recall and F1 are micro-averaged over the corpus (matched
-  brackets summed over sentences), in percent like evalb. Exact match: the
-  labelled brackets and the number of words both equal, in percent.
+  brackets summed over sentences), in percent like evalb. Exact match: a
+  well-formed hypothesis whose labelled brackets and number of words both
+  equal the reference's, in percent.
 """
 import collections
 
@@ -108,13 +109,14 @@ def score(hypotheses, references, pos_tags=False):
     ref_punct = {i for i, w in enumerate(ref_leaves)
                  if trees_lib.is_punctuation(w)}
     gold = brackets(ref, ref_punct, pos_tags)
-    test = brackets(hyp, ref_punct if same_length else None, pos_tags)
+    test = brackets(hyp, ref_punct if same_length else None,
+                    pos_tags)
     totals["matched"] += sum((gold & test).values())
     totals["gold"] += sum(gold.values())
     totals["test"] += sum(test.values())
     ugold, utest = _unlabelled(gold), _unlabelled(test)
     totals["umatched"] += sum((ugold & utest).values())
-    totals["exact"] += same_length and gold == test
+    totals["exact"] += same_length and not repaired and gold == test
     totals["sentences"] += 1
   lp, lr, lf = _prf(totals["matched"], totals["test"], totals["gold"])
   up, ur, uf = _prf(totals["umatched"], totals["test"], totals["gold"])

@@ -120,6 +120,7 @@ class Problem:
   def generate_data(self, data_dir, tmp_dir, served=()):
     """Writes every missing split; a complete split is left alone."""
     os.makedirs(tmp_dir, exist_ok=True)
+    os.makedirs(data_dir, exist_ok=True)
     data_io.remove_incomplete(data_dir, self.data_name)
     if self.uses_vocab():
       self.ensure_vocab(data_dir, tmp_dir, served)
@@ -163,6 +164,7 @@ class Problem:
       raise data_io.DataError(
           f"no {split} shards for problem '{self.data_name}' in {data_dir}; "
           f"run {self.datagen_command(data_dir)}")
+    data_io.check_sizes(data_dir, self.data_name, split, files)
     return files
 
   def datagen_command(self, data_dir):

@@ -37,6 +37,9 @@ class ConvBlock(keras.layers.Layer):
     return {f"step_{n}": s.init_cache(batch, self.hidden_size, dtype)
             for n, s in enumerate(self.steps)}
 
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
   def call(self, x, valid=None, training=False):
     h1 = self.steps[0](x, valid)
     h2 = x + self.steps[1](h1, valid)
@@ -96,6 +99,9 @@ class AttentionBlock(keras.layers.Layer):
     cache.update({"k": zeros, "v": zeros, "src_k": src_k, "src_v": src_v})
     return cache
 
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
   def call(self, x, source, source_bias, training=False):
     if self.use_attention:
       x = common.add_timing_signal(x)
@@ -144,6 +150,9 @@ class SelfAttentionLayer(keras.layers.Layer):
     self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
     self.drop = keras.layers.Dropout(hp.dropout)
 
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
   def call(self, x, bias, training=False):
     y, _ = self.attn(self.norm(x), bias=bias, training=training)
     return x + self.drop(y, training=training)
@@ -168,6 +177,9 @@ class ExpertsLayer(keras.layers.Layer):
       self.ffn = common.FeedForward(hp.hidden_size,
                                     hp.moe_k * hp.moe_hidden_size, 0.0,
                                     name="dense_ffn")
+
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
 
   def call(self, x, valid=None, training=False):
     """Returns (y, losses, stats); the dicts are empty without MoE."""

@@ -91,6 +91,9 @@ class ConvStep(keras.layers.Layer):
   def init_cache(self, batch, channels, dtype=tf.float32):
     return tf.zeros([batch, self.conv.receptive_field, channels], dtype)
 
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
   def call(self, x, valid=None, cache=None):
     h = tf.nn.relu(x)
     if valid is not None:

@@ -23,7 +23,9 @@ t2tlite.audio.pcm16_to_waveform). The mask is taken at full resolution and
 subsampled with each time stride. Inside the stack padded positions are
 re-zeroed after each step and kept out of the max-pool, and time is padded
 to a multiple of the total stride, so an utterance gets the same encoding
-alone as in any batch.
+alone as in any batch. That masking, the time-only strides and the
+optional first ReLU are why this file has its own ConvStep and ConvRes
+rather than t2tlite.layers.conv2d's, which images (never padded) use.
 """
 import keras
 import tensorflow as tf

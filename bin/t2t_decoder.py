@@ -1,0 +1,88 @@
+"""t2tlite-decoder: decodes lines (text, image paths, audio paths) with a
+trained model, loaded once; exactly one output line per input line."""
+import os
+import sys
+
+from absl import flags
+
+from t2tlite.bin import cli
+
+PROG = "t2tlite-decoder"
+FV = cli.new_flags()
+flags.DEFINE_string("output_dir", None, "The trained run.", flag_values=FV)
+flags.DEFINE_string("problem", None, "Which of its problems to decode.",
+                    flag_values=FV)
+flags.DEFINE_string("data_dir", None, "Data (default: the run's).",
+                    flag_values=FV)
+flags.DEFINE_string("decode_hparams", "", "e.g. beam_size=4,alpha=0.6,"
+                    "batch_size=32,top_k=5.", flag_values=FV)
+flags.DEFINE_string("decode_from_file", None, "Input, one item per line "
+                    "(default: stdin).", flag_values=FV)
+flags.DEFINE_string("decode_to_file", None, "Output (default: stdout).",
+                    flag_values=FV)
+flags.DEFINE_string("reference", None, "Reference lines to score the output "
+                    "against with the problem's metrics.", flag_values=FV)
+flags.DEFINE_string("checkpoint", None, "A checkpoint other than the latest.",
+                    flag_values=FV)
+
+
+def read_lines(path, report):
+  """Lines of a file (or stdin) as text; a line that is not UTF-8 is
+  reported and decoded as empty, so the output stays aligned."""
+  if path is None:
+    data = sys.stdin.buffer.read()
+  else:
+    if not os.path.isfile(path):
+      raise FileNotFoundError(f"decode file {path} does not exist")
+    with open(path, "rb") as f:
+      data = f.read()
+  raw = data.split(b"\n")
+  if raw and raw[-1] == b"":
+    raw.pop()
+  lines = []
+  for n, b in enumerate(raw):
+    try:
+      lines.append(b.rstrip(b"\r").decode("utf-8"))
+    except UnicodeDecodeError:
+      report(f"line {n + 1}: not UTF-8; its output line is left empty")
+      lines.append("")
+  return lines
+
+
+def write_lines(path, lines):
+  text = "".join(l.replace("\n", " ") + "\n" for l in lines)
+  if path is None:
+    sys.stdout.write(text)
+    return
+  tmp = path + ".tmp"
+  with open(tmp, "w", encoding="utf-8") as f:
+    f.write(text)
+  os.replace(tmp, path)
+
+
+def main(fv):
+  from t2tlite import decoder
+  cli.require(PROG, fv, "output_dir", "problem")
+  report = lambda msg: print(f"{PROG}: {msg}", file=sys.stderr)
+  dec = decoder.Decoder(fv.output_dir, fv.data_dir, fv.decode_hparams,
+                        checkpoint=fv.checkpoint)
+  problem = dec.problem(fv.problem)
+  lines = read_lines(fv.decode_from_file, report)
+  outputs = dec.decode_lines(fv.problem, lines, report=report)
+  assert len(outputs) == len(lines)
+  write_lines(fv.decode_to_file, outputs)
+  if fv.reference:
+    refs = read_lines(fv.reference, report)
+    if len(refs) != len(outputs):
+      cli.fail(PROG, f"--reference has {len(refs)} lines, the input "
+               f"{len(outputs)}")
+    scores = problem.score(outputs, refs)
+    print(" ".join(f"{k}={v}" for k, v in scores.items()))
+
+
+def run(argv=None):
+  sys.exit(cli.run(PROG, FV, main, argv))
+
+
+if __name__ == "__main__":
+  run()

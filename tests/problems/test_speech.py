@@ -1,0 +1,304 @@
+"""Speech problems: TTS datagen, LibriSpeech and WSJ readers, WER/CER."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from t2tlite import audio
+from t2tlite import metrics_wer
+from t2tlite import registry
+from t2tlite import vocab as vocab_lib
+from t2tlite.hparams_lib import HParams
+from t2tlite.modalities import audio as _audio_modality  # noqa: F401
+from t2tlite.problems import ddtp
+from t2tlite.problems import speech_librispeech
+from t2tlite.problems import speech_tts
+from t2tlite.problems import speech_wsj
+
+SENTENCES = {
+    "train": ["Note that this module is marked experimental.",
+              "This package contains the command line tools.",
+              "It can read and write many image formats.",
+              "The library is written in portable C code.",
+              "See the manual page for more details."],
+    "dev": ["This package provides the documentation files."],
+    "test": ["A small program that draws pretty pictures.",
+             "It is fast, simple and easy to use."],
+}
+HP = HParams(hidden_size=16, batch_size=2000, max_length=64)
+
+
+@pytest.fixture
+def fake_ddtp(monkeypatch):
+  monkeypatch.setattr(ddtp, "english_sentences",
+                      lambda tmp_dir, split: list(SENTENCES[split]) + [
+                          "Too short.", "Reads /usr/share/doc/foo files.",
+                          " ".join(["word"] * 21) + "."])
+
+
+def fake_vocab(data_dir):
+  """A tiny stand-in for shared_subword_8k (which needs the DDTP download)."""
+  os.makedirs(data_dir, exist_ok=True)
+  lines = [s for v in SENTENCES.values() for s in v] * 3 + [
+      "mister smith lives here", "the quick brown fox"]
+  vocab_lib.train_subword_vocab(
+      vocab_lib.vocab_path(data_dir, "shared_subword_8k"), lines, 120)
+
+
+# --- metrics ------------------------------------------------------------------
+def test_wer_and_cer_after_normalisation():
+  refs = ["The cat sat on the mat.", "Don't stop"]
+  hyps = ["the cat sat on a mat", "don't  STOP!"]
+  out = metrics_wer.wer_cer(hyps, refs)
+  assert out["wer"] == pytest.approx(100 * 1 / 8, abs=0.01)  # the -> a
+  # 22 + 10 reference characters; "the" -> "a" is 3 character edits.
+  assert out["cer"] == pytest.approx(100 * 3 / 32, abs=0.01)
+  assert metrics_wer.wer_cer(refs, refs) == {"wer": 0.0, "cer": 0.0}
+
+
+def test_edit_distance_counts_insertions_and_deletions():
+  assert metrics_wer.edit_distance("kitten".split("t"), []) == 3
+  assert metrics_wer.edit_distance(list("kitten"), list("sitting")) == 3
+  assert metrics_wer.normalize("“Hello,” she said — 'quoted'") == (
+      "hello she said quoted")
+  with pytest.raises(ValueError):
+    metrics_wer.wer_cer(["a"], [])
+
+
+# --- the TTS problem ----------------------------------------------------------
+def test_test_voices_never_speak_in_training():
+  labels = {s: {speech_tts.voice_for(s, i)[2] for i in range(3000)}
+            for s in ("train", "dev", "test")}
+  base = lambda label: label.split("+")[0]
+  for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
+    assert not {base(x) for x in labels[a]} & {base(x) for x in labels[b]}
+  assert len({base(x) for x in labels["train"]}) >= 8
+
+
+def test_splits_speak_only_their_own_usable_sentences(fake_ddtp, tmp_path):
+  p = speech_tts.SpeechTtsEn()
+  p.num_utterances = {"train": 7, "dev": 2, "test": 3}
+  texts = {s: [j[0] for j in p.jobs(str(tmp_path), s)] for s in SENTENCES}
+  for split, spoken in texts.items():
+    assert len(spoken) == p.num_utterances[split]
+    assert set(spoken) <= set(SENTENCES[split])
+  assert not set(texts["train"]) & (set(texts["dev"]) | set(texts["test"]))
+
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or
+                                  shutil.which("flite") is None,
+                                  reason="espeak-ng and flite not installed")
+
+
+@pytest.fixture(scope="module")
+def tts_data(tmp_path_factory):
+  """A handful of real espeak-ng / flite utterances through datagen."""
+  mp = pytest.MonkeyPatch()
+  mp.setattr(ddtp, "english_sentences",
+             lambda tmp_dir, split: list(SENTENCES[split]))
+  mp.setattr(speech_tts.SpeechTtsEn, "num_utterances",
+             {"train": 8, "dev": 3, "test": 3})
+  mp.setattr(speech_tts.SpeechTtsEn, "num_shards",
+             {"train": 2, "dev": 1, "test": 1})
+  data_dir = str(tmp_path_factory.mktemp("speech_data"))
+  fake_vocab(data_dir)
+  written = registry.problem("speech_tts_en").generate_data(
+      data_dir, str(tmp_path_factory.mktemp("speech_tmp")))
+  yield data_dir, written
+  mp.undo()
+
+
+@needs_espeak
+def test_tts_datagen_writes_readable_batches(tts_data):
+  data_dir, written = tts_data
+  assert written == {"train": 8, "dev": 3, "test": 3}
+  p = registry.problem("speech_tts_en")
+  batch = next(iter(p.batched(data_dir, "dev", HP, training=False)))
+  inputs, targets = batch["inputs"].numpy(), batch["targets"].numpy()
+  assert inputs.ndim == 3 and inputs.shape[2] == 80
+  assert 100 < inputs.shape[1] < 1000       # 1 to 10 s of 10 ms frames
+  assert targets[0, (targets[0] > 0).sum() - 1] == vocab_lib.EOS_ID
+  refs = {r for _, r in p.eval_pairs(data_dir, "test", HP)}
+  assert refs == set(SENTENCES["test"])
+
+
+@needs_espeak
+def test_twins_read_the_same_files(tts_data):
+  data_dir, _ = tts_data
+  wave_p = registry.problem("speech_tts_en_waveform")
+  chars_p = registry.problem("speech_tts_en_chars")
+  assert wave_p.data_name == chars_p.data_name == "speech_tts_en"
+  spectral = next(registry.problem("speech_tts_en").dataset(
+      data_dir, "test", HP, False).as_numpy_iterator())
+  wav = next(wave_p.dataset(data_dir, "test", HP, False).as_numpy_iterator())
+  assert wav["inputs"].ndim == 1
+  assert audio.num_frames(len(wav["inputs"])) == len(spectral["inputs"])
+  ex = next(chars_p.dataset(data_dir, "test", HP, False).as_numpy_iterator())
+  text = chars_p.vocab(data_dir).decode(ex["targets"])
+  assert text in SENTENCES["test"]
+  assert chars_p.spec(data_dir).target_vocab_size == vocab_lib.CharVocab.size
+
+
+@needs_espeak
+def test_training_batches_respect_the_frame_budget(tts_data):
+  data_dir, _ = tts_data
+  p = registry.problem("speech_tts_en")
+  hp = HParams(hidden_size=16, batch_size=4096, max_length=64,
+               audio_batch_frames=800, spec_augment=True)
+  for batch in p.batched(data_dir, "train", hp, training=True).take(6):
+    b, t = batch["inputs"].shape[:2]
+    assert b == 1 or b * t <= 800 * 1.1 + 80
+
+
+@needs_espeak
+def test_decode_input_reads_any_wav_and_rejects_bad_lines(tts_data, tmp_path):
+  data_dir, _ = tts_data
+  p = registry.problem("speech_tts_en")
+  pcm = speech_tts.speak("espeak-ng", ["-v", "en-us"], "Hello world.")
+  x = np.frombuffer(pcm, "<i2") / 32768.0
+  stereo8k = audio.resample(x, 16000, 8000)
+  path = tmp_path / "hello.wav"
+  path.write_bytes(audio.wav_bytes(stereo8k, 8000))
+  inputs, warning = p.decode_input(str(path), data_dir, HP)
+  assert warning is None and inputs.shape[1] == 80
+  assert abs(inputs.shape[0] - audio.num_frames(len(x))) <= 1
+  for bad, message in (("", "empty line"),
+                       (str(tmp_path / "nope.wav"), "no such audio file")):
+    with pytest.raises(ValueError, match=message):
+      p.decode_input(bad, data_dir, HP)
+
+
+# --- LibriSpeech through tfds -------------------------------------------------
+def test_librispeech_reads_tfds_examples(tmp_path):
+  import tensorflow_datasets as tfds
+  data_dir = str(tmp_path / "data")
+  fake_vocab(data_dir)
+  p = registry.problem("speech_librispeech")
+  p.num_shards = {"train": 1, "dev": 1, "test": 1}
+  with tfds.testing.mock_data(num_examples=4):
+    written = p.generate_data(data_dir, str(tmp_path / "tmp"))
+    expected = [(ex["speech"], ex["text"].decode()) for ex in tfds.as_numpy(
+        tfds.load("librispeech", split="test_clean"))]
+  assert written == {"train": 4, "dev": 4, "test": 4}
+  got = list(tf.data.TFRecordDataset(p.shard_files(data_dir, "test")).map(
+      p.decode_record).as_numpy_iterator())
+  for ex, (speech, text) in zip(got, expected):
+    assert np.array_equal(np.frombuffer(ex["audio"], "<i2"), speech)
+    assert ex["transcript"].decode() == text.lower()
+
+
+# --- WSJ from a manual directory ----------------------------------------------
+def sphere_bytes(samples, rate=16000, coding="pcm", byte_format="01"):
+  fmt = ">i2" if byte_format == "10" else "<i2"
+  body = (np.asarray(samples) * 32767).astype(fmt).tobytes()
+  fields = ["NIST_1A", "   1024", "database_id -s7 CSR-WSJ",
+            f"sample_rate -i {rate}", "sample_n_bytes -i 2",
+            "channel_count -i 1", f"sample_byte_format -s2 {byte_format}",
+            f"sample_count -i {len(samples)}",
+            f"sample_coding -s{len(coding)} {coding}", "end_head"]
+  head = ("\n".join(fields) + "\n").encode("ascii")
+  return head + b" " * (1024 - len(head)) + body
+
+
+def write_wsj(root):
+  """A few utterances laid out like the WSJ0 / WSJ1 CD-ROMs."""
+  t = np.arange(16000) / 16000
+  wave_ = 0.3 * np.sin(2 * np.pi * 440 * t)
+  files = {
+      "11-1.1/wsj0/si_tr_s/011/011c0201.wv1": sphere_bytes(wave_),
+      "11-1.1/wsj0/si_tr_s/011/011c0202.wv1": sphere_bytes(
+          wave_[:8000], byte_format="10"),
+      "11-1.1/wsj0/si_tr_s/011/011c0203.wv1": sphere_bytes(wave_[:4000]),
+      "13-16.1/wsj1/si_dt_20/4k0/4k0c0301.wv1": sphere_bytes(wave_),
+      "11-14.1/wsj0/si_et_05/440/440c0201.wav": audio.wav_bytes(wave_),
+  }
+  texts = {
+      "11-4.1/wsj0/transcrp/dots/si_tr_s/011/011c0200.dot":
+          "The index rose \\period [loud_breath] (011c0201)\n"
+          "Shares FELL <sharply> \\comma in trad- trading (011C0202)\n",
+      "13-16.1/wsj1/si_dt_20/4k0/4k0c0300.dot":
+          "Prices were .PERIOD higher (4k0c0301)\n",
+      "13-34.1/wsj1/trans/wsj1/si_dt_20/4k0/4k0c0300.lsn":
+          "PRICES WERE HIGHER (4K0C0301)\n",
+      "11-14.1/wsj0/transcrp/dots/si_et_05/440/440c0200.dot":
+          "Analysts expect no change (440c0201)\n",
+  }
+  for rel, data in list(files.items()) + list(texts.items()):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+      f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def test_sphere_reader(tmp_path):
+  path = tmp_path / "a.wv1"
+  x = 0.5 * np.sin(np.arange(800) / 5.0)
+  for order in ("01", "10"):
+    path.write_bytes(sphere_bytes(x, rate=8000, byte_format=order))
+    samples, rate = speech_wsj.read_sphere(str(path))
+    assert rate == 8000 and np.allclose(samples, x, atol=1e-4)
+  path.write_bytes(sphere_bytes(x, coding="pcm,embedded-shorten-v2.00"))
+  with pytest.raises(ValueError, match="sph2pipe"):
+    speech_wsj.read_sphere(str(path))
+  path.write_bytes(b"RIFF....")
+  with pytest.raises(ValueError, match="NIST_1A"):
+    speech_wsj.read_sphere(str(path))
+
+
+def test_wsj_reader_on_the_corpus_layout(tmp_path, monkeypatch):
+  root = tmp_path / "wsj"
+  write_wsj(str(root))
+  monkeypatch.setenv("T2TLITE_WSJ_DIR", str(root))
+  p = registry.problem("speech_wsj")
+  train = list(p.utterances(str(tmp_path), "train"))
+  # 011c0203 has no transcript and is skipped.
+  assert [t for _, t in train] == ["the index rose",
+                                   "shares fell sharply in trading"]
+  assert [len(pcm) // 2 for pcm, _ in train] == [16000, 8000]
+  assert [t for _, t in p.utterances(str(tmp_path), "dev")] == [
+      "prices were higher"]
+  (test_pcm, test_text), = p.utterances(str(tmp_path), "test")
+  assert test_text == "analysts expect no change" and len(test_pcm) == 32000
+  inputs, _ = p.decode_input(
+      str(root / "11-1.1/wsj0/si_tr_s/011/011c0201.wv1"), None, HP)
+  assert inputs.shape == (100, 80)
+
+
+def test_wsj_without_the_corpus_says_what_to_do(tmp_path, monkeypatch):
+  monkeypatch.delenv("T2TLITE_WSJ_DIR", raising=False)
+  with pytest.raises(RuntimeError, match="T2TLITE_WSJ_DIR"):
+    list(registry.problem("speech_wsj").utterances(str(tmp_path), "train"))
+
+
+@needs_espeak
+def test_train_and_decode_end_to_end(tts_data, tmp_path):
+  """A tiny transformer trains on the spectral problem and transcribes."""
+  from t2tlite import decoder
+  from t2tlite import trainer
+  data_dir, _ = tts_data
+  out = str(tmp_path / "model")
+  # Two ConvRes blocks instead of eight keep the compile time short.
+  name = "transformer_tiny_two_audio_blocks"
+  registry.register_hparams(name)(
+      lambda: registry.hparams("transformer_tiny").add(audio_blocks=2))
+  try:
+    results = trainer.train(
+        problems=["speech_tts_en"], model="transformer", hparams_set=name,
+        data_dir=data_dir, output_dir=out, train_steps=6, eval_every=6,
+        eval_steps=2)
+  finally:
+    registry.hparams_sets.unregister(name)
+  assert np.isfinite(results["speech_tts_en"]["loss"])
+  dec = decoder.Decoder(out, data_dir=data_dir,
+                        decode_hparams_text="beam_size=1,max_length=8")
+  wav = tmp_path / "a.wav"
+  pcm = speech_tts.speak("espeak-ng", ["-v", "en-us"], "Hello world.")
+  wav.write_bytes(audio.wav_bytes(np.frombuffer(pcm, "<i2") / 32768.0))
+  lines = dec.decode_lines("speech_tts_en", [str(wav), "/no/such.wav"],
+                           report=lambda msg: None)
+  assert len(lines) == 2 and isinstance(lines[0], str) and lines[1] == ""
+  metrics, hyps, refs = dec.evaluate("speech_tts_en", "test")
+  assert set(metrics) == {"wer", "cer"} and len(hyps) == len(refs) == 3
+  assert metrics["wer"] >= 0

@@ -1,0 +1,136 @@
+"""The three CLIs end to end on the example user dir, and their errors."""
+import json
+import os
+
+import pytest
+
+from conftest import USR_DIR, run_cli
+
+U = f"--usr_dir={USR_DIR}"
+
+
+def one_error_line(proc):
+  lines = [l for l in proc.stderr.splitlines() if l.strip()]
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  assert len(lines) == 1, proc.stderr[-2000:]
+  return lines[0]
+
+
+def test_datagen_wrote_named_shards_and_vocab(zen_data):
+  names = os.listdir(zen_data)
+  assert "zen_reverse-train-00000-of-00002" in names
+  assert "zen_reverse-test-00000-of-00001" in names
+  assert "vocab.zen_reverse.model" in names
+  again = run_cli("t2t_datagen", "--problem=zen_reverse", U,
+                  f"--data_dir={zen_data}", f"--tmp_dir={zen_data}/tmp")
+  assert "already present" in again.stderr
+
+
+def test_train_writes_config_eval_and_decodes_in_order(zen_run, tmp_path):
+  cfg = json.load(open(os.path.join(zen_run, "t2tlite_run.json")))
+  assert cfg["model"] == "transformer" and cfg["problems"] == ["zen_reverse"]
+  evals = [json.loads(l) for l in open(os.path.join(zen_run, "eval.jsonl"))]
+  assert evals[-1]["step"] == 300 and evals[-1]["accuracy"] > 0.8
+  src = tmp_path / "in.txt"
+  # An empty line, a line that is not UTF-8, and an absurdly long line.
+  src.write_bytes("Simple is better than complex.\n\nFlat is better than "
+                  "nested.\n".encode() + b"\xff\xfe bad\n" +
+                  ("word " * 5000).encode() + b"\nErrors should never pass "
+                  b"silently.\n")
+  out = tmp_path / "out.txt"
+  proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
+                 "--problem=zen_reverse", f"--decode_from_file={src}",
+                 f"--decode_to_file={out}", "--decode_hparams=beam_size=2")
+  lines = out.read_text().split("\n")[:-1]
+  assert len(lines) == 6
+  assert lines[0].split()[0] == "complex." and lines[1] == ""
+  assert lines[2].split()[0] == "nested." and lines[3] == ""
+  assert lines[5].split()[0] == "silently."
+  assert "line 4: not UTF-8" in proc.stderr
+  assert "line 5: input of" in proc.stderr and "truncated" in proc.stderr
+
+
+def test_decode_reads_stdin_and_scores_reference(zen_run, tmp_path):
+  ref = tmp_path / "ref.txt"
+  ref.write_text("complex. than better is Simple\n")
+  proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
+                 "--problem=zen_reverse", f"--reference={ref}",
+                 stdin="Simple is better than complex.\n")
+  assert "bleu=" in proc.stdout
+  assert proc.stdout.splitlines()[0].startswith("complex.")
+
+
+def test_resume_continues_at_the_same_step(zen_data, tmp_path):
+  out = str(tmp_path / "run")
+  args = ["--problem=zen_reverse", U, "--model=transformer",
+          "--hparams_set=zen_tiny", f"--data_dir={zen_data}",
+          f"--output_dir={out}", "--eval_every=20", "--eval_steps=1",
+          "--log_every=10"]
+  run_cli("t2t_trainer", *args, "--train_steps=20")
+  proc = run_cli("t2t_trainer", *args, "--train_steps=40")
+  assert "resumed from" in proc.stderr and "at step 20" in proc.stderr
+  steps = [json.loads(l)["step"] for l in open(os.path.join(out,
+                                                            "eval.jsonl"))]
+  assert steps == [20, 40]
+  # A conflicting override on the same output_dir is an error.
+  bad = run_cli("t2t_trainer", *args, "--train_steps=60",
+                "--hparams=hidden_size=64", check=False)
+  assert "hidden_size" in one_error_line(bad)
+
+
+@pytest.mark.parametrize("cli,args,needle", [
+    ("t2t_trainer", ["--problemz=x"], "Did you mean"),
+    ("t2t_trainer", ["--problem=zen_revers", "--model=transformer",
+                     "--hparams_set=zen_tiny", "--data_dir=/x",
+                     "--output_dir=/y", U], "did you mean zen_reverse"),
+    ("t2t_trainer", ["--problem=zen_reverse", "--model=transformr",
+                     "--hparams_set=zen_tiny", "--data_dir=/x",
+                     "--output_dir=/y", U], "unknown model"),
+    ("t2t_trainer", ["--problem=zen_reverse", "--model=transformer",
+                     "--hparams_set=zen_tiny", "--hparams=dropout",
+                     "--data_dir=/x", "--output_dir=/y", U], "key=value"),
+    ("t2t_trainer", ["--problems=a--b", "--model=transformer"],
+     "malformed --problems"),
+    ("t2t_trainer", ["--problem=zen_reverse", "--model=transformer",
+                     "--hparams_set=zen_tiny", "--data_dir=/nonexistent",
+                     "--output_dir=/y", U], "t2tlite-datagen --problem="),
+    ("t2t_datagen", ["--problem=nope", "--data_dir=/tmp/x"],
+     "unknown problem"),
+    ("t2t_datagen", ["--problem=x", "--data_dir=/tmp/x",
+                     "--usr_dir=/does/not/exist"], "is not a directory"),
+    ("t2t_decoder", ["--output_dir=/nonexistent", "--problem=x"],
+     "no trained model"),
+])
+def test_bad_input_is_one_line_and_exit_2(cli, args, needle):
+  line = one_error_line(run_cli(cli, *args, check=False))
+  assert needle in line
+
+
+def test_usr_dir_import_error_is_shown(tmp_path):
+  bad = tmp_path / "badusr"
+  bad.mkdir()
+  (bad / "__init__.py").write_text("x = 1\nundefined_name()\n")
+  line = one_error_line(run_cli("t2t_datagen", "--problem=x",
+                                "--data_dir=/tmp/x", f"--usr_dir={bad}",
+                                check=False))
+  assert "NameError" in line and "__init__.py:2" in line
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_corrupt_shard_is_named(zen_data, tmp_path, damage):
+  import shutil
+  data = tmp_path / "data"
+  shutil.copytree(zen_data, data)
+  shard = data / "zen_reverse-train-00000-of-00002"
+  raw = bytearray(shard.read_bytes())
+  if damage == "truncate":
+    raw = raw[:len(raw) // 2]
+  else:
+    raw[len(raw) // 2] ^= 0xFF
+  shard.write_bytes(bytes(raw))
+  proc = run_cli("t2t_trainer", "--problem=zen_reverse", U,
+                 "--model=transformer", "--hparams_set=zen_tiny",
+                 f"--data_dir={data}", f"--output_dir={tmp_path}/o",
+                 "--train_steps=200", "--eval_every=200", check=False)
+  line = one_error_line(proc)
+  assert "corrupt" in line and "zen_reverse-train-00000" in line

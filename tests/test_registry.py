@@ -1,0 +1,61 @@
+import pytest
+
+import t2tlite  # noqa: F401
+from t2tlite import registry
+from t2tlite import text_problem
+
+
+def test_default_name_is_snake_case_and_explicit_name_wins():
+  reg = registry.Registry("thing")
+
+  @reg.register
+  class TranslateEndeDdtp8k:
+    pass
+
+  @reg.register("custom")
+  def some_function():
+    pass
+
+  assert reg.names() == ["custom", "translate_ende_ddtp8k"]
+  assert reg.get("custom") is some_function
+
+
+def test_duplicate_name_raises():
+  reg = registry.Registry("thing")
+  reg.register("a")(lambda: 1)
+  with pytest.raises(registry.RegistryError, match="already registered"):
+    reg.register("a")(lambda: 2)
+
+
+def test_unknown_name_suggests_nearest():
+  with pytest.raises(registry.RegistryError) as e:
+    registry.hparams("transformer_tinny")
+  assert "did you mean transformer_tiny" in str(e.value)
+  with pytest.raises(registry.RegistryError):
+    registry.model("no_such_model_at_all")
+
+
+def test_rev_swaps_inputs_targets_and_task_token():
+
+  @registry.register_problem("tmp_copy_for_rev_test")
+  class _P(text_problem.Text2TextProblem):
+    source_lang, target_lang = "en", "de"
+
+  try:
+    fwd = registry.problem("tmp_copy_for_rev_test")
+    rev = registry.problem("tmp_copy_for_rev_test_rev")
+    assert rev.name == "tmp_copy_for_rev_test_rev"
+    assert rev.data_name == fwd.data_name  # same files
+    ex = {"inputs": [5, 6, 1], "targets": [7, 1]}
+    out = rev.preprocess(ex, None, False)
+    assert out["inputs"] == [7, 1] and out["targets"] == [5, 6, 1]
+    assert fwd.task_token == "to_de" and rev.reverse_task_token == "to_en"
+  finally:
+    registry.problems.unregister("tmp_copy_for_rev_test")
+
+
+def test_help_lists_every_kind():
+  text = registry.help_text()
+  for heading in ("problems:", "models:", "hparams sets:", "modalities:"):
+    assert heading in text
+  assert "transformer_tiny" in text
