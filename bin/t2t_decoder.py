@@ -22,6 +22,13 @@ flags.DEFINE_string("decode_to_file", None, "Output (default: stdout).",
                     flag_values=FV)
 flags.DEFINE_string("reference", None, "Reference lines to score the output "
                     "against with the problem's metrics.", flag_values=FV)
+flags.DEFINE_string("decode_split", None, "Instead of a file: decode this "
+                    "split of the problem's data (e.g. test) and print its "
+                    "metrics.", flag_values=FV)
+flags.DEFINE_integer("decode_limit", 0, "With --decode_split: at most this "
+                     "many examples (0: all).", flag_values=FV)
+flags.DEFINE_integer("show_examples", 3, "With --decode_split: examples "
+                     "printed beside the metrics.", flag_values=FV)
 flags.DEFINE_string("checkpoint", None, "A checkpoint other than the latest.",
                     flag_values=FV)
 
@@ -67,6 +74,18 @@ def main(fv):
   dec = decoder.Decoder(fv.output_dir, fv.data_dir, fv.decode_hparams,
                         checkpoint=fv.checkpoint)
   problem = dec.problem(fv.problem)
+  if fv.decode_split:
+    if fv.decode_from_file or fv.reference:
+      cli.fail(PROG, "--decode_split replaces --decode_from_file/--reference")
+    scores, hyps, refs = dec.evaluate(fv.problem, fv.decode_split,
+                                      fv.decode_limit or None)
+    if fv.decode_to_file:
+      write_lines(fv.decode_to_file, hyps)
+    for h, r in list(zip(hyps, refs))[:fv.show_examples]:
+      print(f"reference: {r}\noutput:    {h}")
+    print(f"{fv.problem} {fv.decode_split} ({len(hyps)} examples): " +
+          " ".join(f"{k}={v}" for k, v in scores.items()))
+    return
   lines = read_lines(fv.decode_from_file, report)
   outputs = dec.decode_lines(fv.problem, lines, report=report)
   assert len(outputs) == len(lines)

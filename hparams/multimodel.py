@@ -48,8 +48,16 @@ def multimodel_base():
 
 @registry.register_hparams
 def multimodel_tiny():
-  """For tests and quick runs: d 32, 4 experts of 64, k 2, no dropout."""
+  """For tests and quick runs: d 32, 4 experts of 64, k 2, no dropout.
+
+  Every kind of block is there, but each only once or twice: 2 encoder conv
+  blocks around the MoE, a mixer of an attention block and 1 conv block, 2
+  decoder blocks around the MoE, 1 conv block inside each attention block.
+  (The paper's depth compiles ~3x slower and trains ~2.5x slower on CPU.)
+  """
   return multimodel_base().replace(
+      num_encoder_blocks=2, mixer_conv_blocks=1, num_decoder_blocks=2,
+      attention_conv_blocks=1,
       hidden_size=32, num_heads=2, moe_num_experts=4, moe_hidden_size=64,
       batch_size=512, max_length=64, learning_rate=0.01,
       learning_rate_schedule="constant", warmup_steps=10, dropout=0.0,

@@ -7,3 +7,5 @@ to install when it is used.
 from t2tlite.problems import ddtp  # noqa: F401  (registers shared_subword_8k)
 from t2tlite.problems import translate_ddtp  # noqa: F401
 from t2tlite.problems import translate_wmt  # noqa: F401
+from t2tlite.problems import link_grammar  # noqa: F401
+from t2tlite.problems import parsing  # noqa: F401

@@ -118,15 +118,25 @@ class ImageProblem(problem_lib.Problem):
   def input_size(self, hparams):
     return int(hparams.get("image_size", self.image_size))
 
-  def transform(self, image, hparams, training):
-    """uint8 [H, W, C] -> uint8 [S, S, C] model input (graph-safe)."""
+  def augments(self, hparams, training):
+    return bool(training and hparams.get("image_augment", True))
+
+  def transform(self, image, hparams, training, seed=None):
+    """uint8 [H, W, C] -> uint8 [S, S, C] model input (graph-safe).
+
+    With augmentation (training), `seed` is a [2] int tensor: every random
+    choice is a stateless op of it.
+    """
     from t2tlite.problems import image_utils as iu
     import tensorflow as tf
     size = self.input_size(hparams)
-    augment = training and hparams.get("image_augment", True)
+    augment = self.augments(hparams, training)
+    if augment:
+      crop_seed, flip_seed = tf.unstack(
+          tf.random.experimental.stateless_split(seed, 2))
     if self.resize_mode == "crop":
       if augment:
-        image = iu.random_crop_resize(image, size)
+        image = iu.random_crop_resize(image, size, crop_seed)
       else:
         image = iu.central_crop_resize(image, size)
     else:
@@ -134,17 +144,41 @@ class ImageProblem(problem_lib.Problem):
         image = iu.pad_to_square(image, self.background)
       image = iu.resize_to(image, size)
       if augment and self.augment_pad:
-        image = iu.pad_and_crop(image, self.augment_pad, self.background)
+        image = iu.pad_and_crop(image, self.augment_pad, self.background,
+                                crop_seed)
     if augment and self.flip:
-      image = tf.image.random_flip_left_right(image)
+      image = tf.image.stateless_random_flip_left_right(image, flip_seed)
     return tf.ensure_shape(image, [size, size, self.channels])
 
   def decode_image(self, example, hparams, training):
+    """The stored image; transformed here, or in `dataset` when augmented."""
     import tensorflow as tf
     image = tf.io.decode_image(example["image/encoded"],
                                channels=self.channels,
                                expand_animations=False)
+    if self.augments(hparams, training):
+      return image
     return self.transform(image, hparams, training)
+
+  def dataset(self, data_dir, split, hparams, training, seed=0,
+              shard=(1, 0)):
+    """The base dataset, with seeded augmentation in training.
+
+    Each example's seed is (seed, its position in the epoch); as the order
+    is reshuffled every epoch, an image gets a new crop and flip each time.
+    """
+    import tensorflow as tf
+    ds = super().dataset(data_dir, split, hparams, training, seed, shard)
+    if not self.augments(hparams, training):
+      return ds
+    seeds = tf.data.Dataset.counter().map(
+        lambda i: tf.stack([tf.constant(seed, tf.int64), i]))
+
+    def augment(ex, s):
+      return {**ex, "inputs": self.transform(ex["inputs"], hparams, True, s)}
+
+    return tf.data.Dataset.zip((ds, seeds)).map(
+        augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
   # --- decoding -------------------------------------------------------------
   def decode_input(self, line, data_dir, hparams):

@@ -1,6 +1,8 @@
 """Pixels: reading any image file, storing images, and the input transforms.
 
-Everything here uses TensorFlow's own image ops (no Pillow needed). Stored
+Everything here uses TensorFlow's own image ops (no Pillow needed). Random
+augmentations are stateless, seeded per example: the trainer checkpoints
+its input iterators, and stateful random ops cannot be checkpointed. Stored
 images and model inputs are uint8 pixel values [H, W, C]; the image
 modality maps them to [-1, 1].
 """
@@ -95,25 +97,25 @@ def resize_to(image, size):
   return _resize(image, [size, size])
 
 
-def pad_and_crop(image, pad, value, seed=None):
+def pad_and_crop(image, pad, value, seed):
   """Random translation by up to `pad` pixels (the CIFAR/MNIST recipe)."""
   shape = tf.shape(image)
   padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]],
                   constant_values=value)
-  return tf.image.random_crop(padded, shape, seed=seed)
+  return tf.image.stateless_random_crop(padded, shape, seed=seed)
 
 
-def random_crop_resize(image, size, area=(0.08, 1.0),
+def random_crop_resize(image, size, seed, area=(0.08, 1.0),
                        aspect=(3.0 / 4.0, 4.0 / 3.0)):
   """Inception-style training crop: a random box of the image, resized.
 
   The Xception family trained on crops covering 8-100% of the image with
   aspect ratios 3/4..4/3, each resized to the network's input size.
   """
-  begin, box, _ = tf.image.sample_distorted_bounding_box(
-      tf.shape(image), tf.zeros([1, 0, 4]), min_object_covered=0.0,
-      aspect_ratio_range=aspect, area_range=area, max_attempts=10,
-      use_image_if_no_bounding_boxes=True)
+  begin, box, _ = tf.image.stateless_sample_distorted_bounding_box(
+      tf.shape(image), tf.zeros([1, 0, 4]), seed=seed,
+      min_object_covered=0.0, aspect_ratio_range=aspect, area_range=area,
+      max_attempts=10, use_image_if_no_bounding_boxes=True)
   return resize_to(tf.slice(image, begin, box), size)
 
 

@@ -23,6 +23,8 @@ from t2tlite import evalb
 from t2tlite import registry
 from t2tlite import text_problem
 from t2tlite import trees as trees_lib
+# Registers the shared vocabulary ("shared_subword_8k") and gives sentences.
+from t2tlite.problems import ddtp
 
 
 def tokenize_words(line):
@@ -64,6 +66,11 @@ class ParsingProblem(text_problem.Text2TextProblem):
   max_decode_length = 384
   keep_words = False  # False: words become trees_lib.PLACEHOLDER ("XX").
   keep_pos = False    # Part-of-speech preterminals (PTB only).
+
+  def decode_length(self, inputs_length, extra_length=50):
+    # A linearised tree is about 2-3 pieces per input piece (brackets and
+    # placeholders), so the text default (inputs + 50) would cut it short.
+    return min(self.max_decode_length, 3 * inputs_length + extra_length)
 
   def trees(self, tmp_dir, split):
     """Yields the split's trees (trees_lib.Tree, already normalised)."""
@@ -122,7 +129,9 @@ def read_wsj_trees(sections_dir, sections):
       raise data_io.DataError(f"no .mrg files in {folder}")
     for name in names:
       with open(os.path.join(folder, name), encoding="latin-1") as f:
-        yield from trees_lib.read_trees(f.read())
+        # Treebank-2 files open with a "*x* ... *x*" copyright banner.
+        text = "".join(l for l in f if not l.startswith("*x*"))
+      yield from trees_lib.read_trees(text)
 
 
 @registry.register_problem
@@ -187,7 +196,6 @@ class ParsingEnglishSilver(ParsingProblem):
   def sentences(self, tmp_dir, split):
     """The split's sentences to parse: length-filtered, each once, none
     that an earlier split (train, then dev) has too."""
-    from t2tlite.problems import ddtp
     order = ("train", "dev", "test")
     earlier = set()
     for other in order[:order.index(split)]:

@@ -127,10 +127,8 @@ class Decoder:
   def _max_len(self, problem, inputs_len):
     if self.dhp.max_length:
       return self.dhp.max_length
-    cap = min(problem.max_decode_length, self.hparams.max_length * 2)
-    if getattr(problem, "input_modality", "") == "text":
-      return int(min(cap, inputs_len + self.dhp.extra_length))
-    return int(cap)
+    return int(max(1, problem.decode_length(inputs_len,
+                                            self.dhp.extra_length)))
 
   def decode_arrays(self, name, arrays):
     """Decodes a list of model inputs (numpy); returns model outputs."""

@@ -96,14 +96,16 @@ class Problem:
     path = vocab_lib.vocab_path(data_dir, self.vocab_key)
     if os.path.exists(path):
       return vocab_lib.SubwordVocab(path)
+    symbols = ()
     if self.vocab_name is None:
       lines, size, desc = self.vocab_text(tmp_dir), self.vocab_size, ""
     else:
       spec = vocab_lib.vocab_spec(self.vocab_name)
       lines, size, desc = spec.text_fn(tmp_dir), spec.size, spec.description
+      symbols = spec.symbols
     return vocab_lib.train_subword_vocab(path, lines, size,
                                          served=served or [self.data_name],
-                                         description=desc)
+                                         description=desc, symbols=symbols)
 
   # --- data generation ------------------------------------------------------
   def generate_examples(self, data_dir, tmp_dir, split):
@@ -241,6 +243,12 @@ class Problem:
     return 0
 
   # --- decoding -------------------------------------------------------------
+  def decode_length(self, inputs_length, extra_length=50):
+    """Longest output to generate for an input of this many positions."""
+    if self.input_modality == "text":
+      return min(self.max_decode_length, inputs_length + extra_length)
+    return self.max_decode_length
+
   def decode_input(self, line, data_dir, hparams):
     """One line of a decode file -> (model `inputs` as numpy, warning).
 

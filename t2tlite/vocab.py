@@ -17,14 +17,19 @@ _VOCAB_SPECS = {}
 class VocabSpec:
   """How a named vocabulary is built: its size and where its text comes from."""
 
-  def __init__(self, name, size, text_fn, description=""):
+  def __init__(self, name, size, text_fn, description="", symbols=()):
     self.name, self.size, self.text_fn = name, size, text_fn
     self.description = description
+    self.symbols = list(symbols)
 
 
-def register_vocab(name, size, text_fn, description=""):
-  """Declares a shared vocabulary; `text_fn(tmp_dir)` yields its text."""
-  _VOCAB_SPECS[name] = VocabSpec(name, size, text_fn, description)
+def register_vocab(name, size, text_fn, description="", symbols=()):
+  """Declares a shared vocabulary; `text_fn(tmp_dir)` yields its text.
+
+  `symbols` are pieces kept whole (sentencepiece user_defined_symbols),
+  e.g. the brackets of linearised parse trees.
+  """
+  _VOCAB_SPECS[name] = VocabSpec(name, size, text_fn, description, symbols)
 
 
 def vocab_spec(name):
@@ -96,7 +101,7 @@ def reservoir_sample(lines, k, seed=0):
 
 
 def train_subword_vocab(path, lines, size, served=(), max_sentences=300_000,
-                        description=""):
+                        description="", symbols=()):
   """Trains a sentencepiece model on a bounded sample; writes it atomically."""
   import sentencepiece as spm
   sample = [l for l in reservoir_sample(lines, max_sentences) if l.strip()]
@@ -107,13 +112,14 @@ def train_subword_vocab(path, lines, size, served=(), max_sentences=300_000,
       sentence_iterator=iter(sample), model_writer=buf, vocab_size=size,
       model_type="unigram", character_coverage=0.9995, pad_id=PAD_ID,
       eos_id=EOS_ID, unk_id=UNK_ID, bos_id=-1, hard_vocab_limit=False,
-      num_threads=os.cpu_count() or 1, minloglevel=2)
+      num_threads=os.cpu_count() or 1, minloglevel=2,
+      user_defined_symbols=list(symbols) or None)
   tmp = path + ".tmp"
   with open(tmp, "wb") as f:
     f.write(buf.getvalue())
   os.replace(tmp, path)
   meta = {"size": size, "serves": sorted(served), "sentences": len(sample),
-          "description": description}
+          "description": description, "symbols": list(symbols)}
   with open(path[:-len(".model")] + ".json", "w") as f:
     json.dump(meta, f, indent=1)
   return SubwordVocab(path)

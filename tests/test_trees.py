@@ -1,6 +1,8 @@
 """Trees: PTB reading and clean-up, linearising, rebuilding and repair."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import io
+
 import pytest
 
 from t2tlite import trees
@@ -140,3 +142,21 @@ def test_unrepairable_is_none(text):
 def test_tokens_need_no_spaces():
   assert trees.rebuild("(S(NP XX)(VP XX))") == trees.rebuild(
       "(S (NP XX ) (VP XX ) )")
+
+
+def test_vocab_symbols_make_one_piece_per_tree_token():
+  import sentencepiece as spm
+  prose = ["The package provides a library for parsing files.",
+           "It also includes tools and documentation for developers."] * 50
+  buf = io.BytesIO()
+  spm.SentencePieceTrainer.train(
+      sentence_iterator=iter(prose), model_writer=buf, vocab_size=120,
+      model_type="unigram", hard_vocab_limit=False, minloglevel=2,
+      user_defined_symbols=trees.vocab_symbols())
+  sp = spm.SentencePieceProcessor(model_proto=buf.getvalue())
+  text = "(S (NP XX XX ) (VP XX (SBAR (WHNP XX ) ) ) . )"
+  pieces = sp.encode(text, out_type=str)
+  # Every bracket, label and placeholder is one piece ("." is prose's).
+  assert [p for p in pieces if p.strip("\u2581.")] == [
+      "\u2581" + t for t in text.split() if t != "."]
+  assert sp.decode(sp.encode(text)) == text

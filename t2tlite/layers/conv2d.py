@@ -12,26 +12,31 @@ class ConvStep2D(keras.layers.Layer):
   """ConvStep_{d,s,f}(W, x) = LN(SepConv_{d,s,f}(W, ReLU(x))) (PAPER, Blocks).
 
   Depthwise separable convolution, "same" padding, layer normalisation over
-  the channels of each position.
+  the channels of each position. `separable=False` makes it a full
+  convolution and `first_relu=False` drops the ReLU: the image net's first
+  steps need both (see ImageModality).
   """
 
   def __init__(self, filters, kernel_size=3, strides=1, dilation_rate=1,
-               **kwargs):
+               separable=True, first_relu=True, **kwargs):
     super().__init__(**kwargs)
     self.filters, self.kernel_size = filters, kernel_size
     self.strides, self.dilation_rate = strides, dilation_rate
-    self.conv = keras.layers.SeparableConv2D(
-        filters, kernel_size, strides=strides, dilation_rate=dilation_rate,
-        padding="same", name="sepconv")
+    self.separable, self.first_relu = separable, first_relu
+    conv = keras.layers.SeparableConv2D if separable else keras.layers.Conv2D
+    self.conv = conv(filters, kernel_size, strides=strides,
+                     dilation_rate=dilation_rate, padding="same",
+                     name="sepconv" if separable else "conv")
     self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
 
   def call(self, x):
-    return self.norm(self.conv(tf.nn.relu(x)))
+    return self.norm(self.conv(tf.nn.relu(x) if self.first_relu else x))
 
   def get_config(self):
     return {**super().get_config(), "filters": self.filters,
             "kernel_size": self.kernel_size, "strides": self.strides,
-            "dilation_rate": self.dilation_rate}
+            "dilation_rate": self.dilation_rate,
+            "separable": self.separable, "first_relu": self.first_relu}
 
 
 class ConvRes2D(keras.layers.Layer):

@@ -33,13 +33,21 @@ class ImageModality(modality.Modality):
   r1 = ConvRes(h2, 128), r2 = ConvRes(r1, 256), out = ConvRes(r2, d).
   Every stride halves the image: H x W becomes ceil(H / 16) x ceil(W / 16).
   Filter counts follow `conv2d.scaled_filters` (hparam image_filters_scale).
+
+  Where this departs from the paper's formula, it follows Xception and the
+  released T2T code: h1 and h2 are full convolutions, not separable ones (a
+  separable convolution of a 1- or 3-channel image has only 1 or 3 spatial
+  filters, and a net built that way did not learn 8x8 digits at all), and
+  h1 has no ReLU in front (ReLU of pixels in [-1, 1] would erase the
+  darker half of every image).
   """
 
   def __init__(self, hparams, vocab_size, **kwargs):
     super().__init__(hparams, vocab_size, **kwargs)
     f = lambda n: conv2d.scaled_filters(n, hparams)
-    self.h1 = conv2d.ConvStep2D(f(32), 3, strides=2, name="h1")
-    self.h2 = conv2d.ConvStep2D(f(64), 3, name="h2")
+    self.h1 = conv2d.ConvStep2D(f(32), 3, strides=2, separable=False,
+                                first_relu=False, name="h1")
+    self.h2 = conv2d.ConvStep2D(f(64), 3, separable=False, name="h2")
     self.r1 = conv2d.ConvRes2D(f(128), name="r1")
     self.r2 = conv2d.ConvRes2D(f(256), name="r2")
     # The last block gives the body depth exactly: never scaled.

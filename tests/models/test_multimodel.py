@@ -32,6 +32,16 @@ def _model(overrides="", specs=None):
   return body.MultiModel(hp, specs or [_spec()])
 
 
+PAPER_LAYOUT = ("num_encoder_blocks=6,mixer_conv_blocks=2,"
+                "num_decoder_blocks=4,attention_conv_blocks=2")
+ABLATIONS = "use_moe=false,decoder_attention=false,encoder_self_attention=true"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+  return _model()
+
+
 def _features(batch=2, src=6, tgt=9):
   return {"inputs": _ids([batch, src]), "targets": _ids([batch, tgt], 1)}
 
@@ -47,10 +57,9 @@ def test_timing_signal_matches_the_paper():
                                                      abs=1e-5)
 
 
-@pytest.mark.parametrize("overrides", [
-    "", "use_moe=false,decoder_attention=false,encoder_self_attention=true"])
-def test_mixer_and_decoder_are_causal(overrides):
-  model = _model(overrides)
+@pytest.mark.parametrize("overrides", ["", ABLATIONS])
+def test_mixer_and_decoder_are_causal(overrides, tiny):
+  model = _model(overrides) if overrides else tiny
   feats = _features()
   logits, _ = model(feats, problem="p")
   t = 4
@@ -62,16 +71,16 @@ def test_mixer_and_decoder_are_causal(overrides):
   assert np.abs(logits[:, t + 1:] - logits2[:, t + 1:]).max() > 1e-4
 
 
-@pytest.mark.parametrize("overrides", [
-    "", "use_moe=false,decoder_attention=false,encoder_self_attention=true"])
-def test_incremental_decoding_equals_the_full_pass(overrides):
-  model = _model(overrides)
-  feats = _features(tgt=12)
+@pytest.mark.parametrize("overrides", ["", ABLATIONS, PAPER_LAYOUT])
+def test_incremental_decoding_equals_the_full_pass(overrides, tiny):
+  model = _model(overrides) if overrides else tiny
+  length = 6 if overrides == PAPER_LAYOUT else 10
+  feats = _features(tgt=length)
   full, _ = model(feats, problem="p")
   state, _ = model.encode(feats["inputs"], "p")
-  cache = model.init_cache(state, "p", 2, 12)
+  cache = model.init_cache(state, "p", 2, length)
   prev = tf.zeros([2], tf.int32)
-  for i in range(12):
+  for i in range(length):
     logits, new_cache = model.decode_step(state, prev, tf.constant(i), cache,
                                           "p")
     tf.nest.assert_same_structure(cache, new_cache)
@@ -81,8 +90,8 @@ def test_incremental_decoding_equals_the_full_pass(overrides):
     cache, prev = new_cache, feats["targets"][:, i]
 
 
-def test_incremental_decoding_compiles_in_a_while_loop():
-  model = _model()
+def test_incremental_decoding_compiles_in_a_while_loop(tiny):
+  model = tiny
   feats = _features(tgt=7)
   full, _ = model(feats, problem="p")
   state, _ = model.encode(feats["inputs"], "p")
@@ -115,8 +124,8 @@ def test_task_token_changes_the_output():
   assert np.abs(de - fr).max() > 1e-3
 
 
-def test_moe_aux_losses_and_stats():
-  model = _model()
+def test_moe_aux_losses_and_stats(tiny):
+  model = tiny
   _, aux = model(_features(), problem="p", training=True)
   assert {"moe_importance_loss", "moe_load_loss"} <= set(aux)
   stats = {k: v for k, v in aux.items() if k.startswith(body.STAT_PREFIX)}
@@ -133,10 +142,9 @@ def test_a_few_train_steps_reduce_the_loss():
   model = _model()
   feats = _features(batch=4, src=8, tgt=8)
   mod = model.target_modality("p")
-  opt = keras.optimizers.Adam(3e-3)
+  opt = keras.optimizers.Adam(1e-2)
 
-  @tf.function
-  def step():
+  def step():  # eager: compiling the graph would take longer than 8 steps
     with tf.GradientTape() as tape:
       logits, aux = model(feats, problem="p", training=True)
       total, count = mod.loss(logits, feats["targets"])
@@ -147,8 +155,8 @@ def test_a_few_train_steps_reduce_the_loss():
     opt.apply_gradients(zip(tape.gradient(train_loss, variables), variables))
     return loss
 
-  losses = [float(step()) for _ in range(25)]
-  assert losses[-1] < 0.7 * losses[0]
+  losses = [float(step()) for _ in range(8)]
+  assert losses[-1] < 0.8 * losses[0]
 
 
 class _LabelDouble(text.TextModality):

@@ -117,6 +117,8 @@ def write_fake_wsj(root):
     for n in (0, 1) if section in (2, 22, 23) else (0,):
       with open(os.path.join(folder, f"wsj_{section:02d}{n:02d}.mrg"),
                 "w") as f:
+        if section == 2:  # Treebank-2 banner lines.
+          f.write("*x*" + " " * 20 + "Copyright (C) 1990" + " *x*\n")
         f.write(_mrg([f"dog{section}x{n}a", "barks"]) +
                 _mrg([f"dog{section}x{n}b", "sleeps"]))
 

@@ -13,7 +13,7 @@ from t2tlite import vocab as vocab_lib
 from t2tlite.hparams_lib import HParams
 from t2tlite.modalities import audio as _audio_modality  # noqa: F401
 from t2tlite.problems import ddtp
-from t2tlite.problems import speech_librispeech
+from t2tlite.problems import speech_librispeech  # noqa: F401 (registers)
 from t2tlite.problems import speech_tts
 from t2tlite.problems import speech_wsj
 
@@ -149,7 +149,7 @@ def test_training_batches_respect_the_frame_budget(tts_data):
                audio_batch_frames=800, spec_augment=True)
   for batch in p.batched(data_dir, "train", hp, training=True).take(6):
     b, t = batch["inputs"].shape[:2]
-    assert b == 1 or b * t <= 800 * 1.1 + 80
+    assert b == 1 or b * t <= 800
 
 
 @needs_espeak

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Creates .venv (if needed) with t2tlite and its test tools installed.
+# Sourced by scripts/main_job.sh and scripts/test.sh; safe to rerun.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing python3-venv ..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq python3-venv python3-pip >/dev/null
+  else
+    echo "error: Python's venv module is missing: run" \
+         "'sudo apt-get install python3-venv'" >&2
+    exit 2
+  fi
+fi
+if [ ! -x "$ROOT/.venv/bin/python" ]; then
+  "$PY" -m venv "$ROOT/.venv"
+fi
+# shellcheck disable=SC1091
+source "$ROOT/.venv/bin/activate"
+STAMP="$ROOT/.venv/.t2tlite-installed"
+if [ ! -f "$STAMP" ] || [ "$ROOT/setup.py" -nt "$STAMP" ]; then
+  python -m pip install -q --upgrade pip setuptools wheel
+  python -m pip install -q -e "$ROOT[test]"
+  touch "$STAMP"
+fi
