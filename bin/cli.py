@@ -44,6 +44,7 @@ def fail(prog, message, status=EXIT_BAD_INPUT):
 def run(prog, fv, main, argv=None):
   """Parses argv into fv, then calls main(fv); maps errors to exit codes."""
   argv = list(sys.argv if argv is None else argv)
+  fv.unparse_flags()  # a second run in one process starts from defaults
   try:
     fv(argv)
   except flags.Error as e:

@@ -86,6 +86,18 @@ def main(fv):
     print(f"{fv.problem} {fv.decode_split} ({len(hyps)} examples): " +
           " ".join(f"{k}={v}" for k, v in scores.items()))
     return
+  if fv.decode_from_file is None and not fv.reference:
+    # Interactive: each line of stdin is answered as soon as it arrives.
+    for n, raw in enumerate(sys.stdin.buffer):
+      try:
+        line = raw.rstrip(b"\r\n").decode("utf-8")
+      except UnicodeDecodeError:
+        report(f"line {n + 1}: not UTF-8; its output line is left empty")
+        line = ""
+      out = dec.decode_lines(fv.problem, [line], report=report)[0]
+      sys.stdout.write(out.replace("\n", " ") + "\n")
+      sys.stdout.flush()
+    return
   lines = read_lines(fv.decode_from_file, report)
   outputs = dec.decode_lines(fv.problem, lines, report=report)
   assert len(outputs) == len(lines)

@@ -33,6 +33,9 @@ flags.DEFINE_integer("keep_checkpoints", 5, "Checkpoints kept.",
 flags.DEFINE_string("mixing", "round_robin", "round_robin | uniform | "
                     "proportional | temperature:T | weights:a=w,b=w "
                     "(relative weights).", flag_values=FV)
+flags.DEFINE_integer("eval_decode", 0, "Also decode this many dev examples "
+                     "per problem at each eval and report the problem's own "
+                     "metric (BLEU, accuracy, WER, F1).", flag_values=FV)
 flags.DEFINE_string("loss_weights", "", "Per-problem loss weights: a=2,b=0.5.",
                     flag_values=FV)
 flags.DEFINE_string("rate_caps", "", "Per-problem caps on the share of "
@@ -83,7 +86,8 @@ def main(fv):
       fv.train_steps, hparams_overrides=fv.hparams,
       eval_every=fv.eval_every, eval_steps=fv.eval_steps,
       log_every=fv.log_every, mixing=fv.mixing, loss_weights=weights,
-      rate_caps=caps, keep_checkpoints=fv.keep_checkpoints)
+      rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
+      eval_decode=fv.eval_decode)
   print(json.dumps(results, indent=1, sort_keys=True))
 
 

@@ -191,9 +191,12 @@ class Problem:
                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if training:
       ds = ds.shuffle(2048, seed=seed)
-    ds = ds.map(self.decode_record, num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True)
-    return ds.map(lambda ex: self.preprocess(ex, hparams, training),
+    # Plain TF ops, no autograph: autograph's conversion cache has mixed
+    # up bound methods of two instances of one class (forward and _rev).
+    no_ag = tf.autograph.experimental.do_not_convert
+    ds = ds.map(no_ag(self.decode_record),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.map(no_ag(lambda ex: self.preprocess(ex, hparams, training)),
                   num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
   def batched(self, data_dir, split, hparams, training, seed=0,

@@ -7,11 +7,10 @@ input-stream position, so a resumed run continues exactly where it stopped.
 """
 import json
 import logging
-import math
 import os
 import time
 
-import numpy as np
+import keras
 import tensorflow as tf
 
 from t2tlite import data_io
@@ -66,7 +65,11 @@ class Trainer:
                               self.specs)
     run_config.write(output_dir, model, hparams_set, hparams, self.problems,
                      self.specs, data_dir)
+    if os.environ.get("T2TLITE_DETERMINISTIC"):
+      # Same losses run to run (and across a resume), at some speed cost.
+      tf.config.experimental.enable_op_determinism()
     tf.random.set_seed(hparams.seed)
+    keras.utils.set_random_seed(hparams.seed)
     self.model = registry.model(model)(hparams, self.specs)
     self.optimizer = optimization.optimizer(hparams)
     self.step = tf.Variable(0, dtype=tf.int64, name="global_step")
@@ -251,6 +254,10 @@ class Trainer:
     """Trains up to `train_steps` (a total, so a resumed run stops there)."""
     hp = self.hparams
     start_step = int(self.step)
+    # Every step's loss; a resumed run appends the steps it redoes, so a
+    # reader keeps the last line of each step.
+    self._loss_log = open(os.path.join(self.output_dir, "train_loss.jsonl"),
+                          "a")
     if start_step >= train_steps:
       log.info("already trained to step %d >= train_steps=%d", start_step,
                train_steps)
@@ -274,6 +281,9 @@ class Trainer:
       self.step.assign_add(1)
       loss = float(out["loss"])
       history.append((step, name, loss))
+      self._loss_log.write(json.dumps({"step": step + 1, "problem": name,
+                                       "loss": loss}) + "\n")
+      self._loss_log.flush()
       if not bool(out["finite"]):
         bad_in_row += 1
         skipped += 1
@@ -318,17 +328,45 @@ class Trainer:
           for n in results:
             results[n].update(extra.get(n, {}))
     self.train_writer.flush()
+    self._loss_log.close()
     self.skipped_updates = skipped
     self.history = history
     self.step_counts = counts
     return results
 
 
+def decoded_metrics(num_examples, decode_hparams="beam_size=1"):
+  """An after_eval hook: each problem's own metric (BLEU, accuracy, WER,
+  bracket F1, ...) on the first `num_examples` of its dev split, decoded
+  with the in-memory model."""
+  cache = {}
+
+  def hook(trainer, step):
+    from t2tlite import decoder  # pylint: disable=import-outside-toplevel
+    if "dec" not in cache:
+      cache["dec"] = decoder.Decoder(trainer.output_dir, trainer.data_dir,
+                                     decode_hparams, model=trainer.model)
+    out = {}
+    for name in trainer.names:
+      scores, _, _ = cache["dec"].evaluate(name, "dev", num_examples)
+      out[name] = {f"decoded_{k}": v for k, v in scores.items()}
+    return out
+
+  return hook
+
+
 def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
           hparams_overrides="", eval_every=1000, eval_steps=50,
           log_every=100, mixing="round_robin", loss_weights=None,
-          rate_caps=None, keep_checkpoints=5, after_eval=None):
-  """Trains (or resumes) a model; returns the last eval's metrics."""
+          rate_caps=None, keep_checkpoints=5, after_eval=None,
+          eval_decode=0):
+  """Trains (or resumes) a model; returns the last eval's metrics.
+
+  eval_decode: if > 0, each eval also decodes that many dev examples per
+  problem and reports the problem's own metrics (see decoded_metrics).
+  """
+  if eval_decode and after_eval is None:
+    after_eval = decoded_metrics(eval_decode)
   stored = run_config.read(output_dir)
   hparams = registry.hparams(hparams_set)
   if stored and stored["hparams_set"] == hparams_set and not (

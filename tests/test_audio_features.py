@@ -126,3 +126,13 @@ def test_spec_augment_masks_bands_and_short_spans():
   draws = [audio.spec_augment(feats).numpy() for _ in range(5)]
   assert any((d == 0).any() for d in draws)
   assert set(np.unique(np.concatenate(draws))) <= {0.0, 1.0}
+
+
+def test_flac_at_any_rate_through_soundfile(tmp_path):
+  soundfile = pytest.importorskip("soundfile")
+  path = tmp_path / "a.flac"
+  stereo = np.stack([tone(700, 0.5, 48000), tone(700, 0.5, 48000)], axis=1)
+  soundfile.write(str(path), stereo, 48000, subtype="PCM_16")
+  pcm = audio.load_pcm16(str(path))
+  x = np.frombuffer(pcm, "<i2") / 32768.0
+  assert len(x) == 8000 and abs(dominant_hz(x, 16000) - 700) < 3

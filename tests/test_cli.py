@@ -50,14 +50,23 @@ def test_train_writes_config_eval_and_decodes_in_order(zen_run, tmp_path):
   assert "line 5: input of" in proc.stderr and "truncated" in proc.stderr
 
 
-def test_decode_reads_stdin_and_scores_reference(zen_run, tmp_path):
+def test_decode_reads_stdin_line_by_line_and_scores_reference(zen_run,
+                                                             tmp_path):
+  proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
+                 "--problem=zen_reverse",
+                 stdin="Simple is better than complex.\n\nFlat is better "
+                 "than nested.\n")
+  out = proc.stdout.splitlines()
+  assert len(out) == 3 and out[1] == ""
+  assert out[0].startswith("complex.") and out[2].startswith("nested.")
   ref = tmp_path / "ref.txt"
   ref.write_text("complex. than better is Simple\n")
+  src = tmp_path / "src.txt"
+  src.write_text("Simple is better than complex.\n")
   proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
                  "--problem=zen_reverse", f"--reference={ref}",
-                 stdin="Simple is better than complex.\n")
+                 f"--decode_from_file={src}")
   assert "bleu=" in proc.stdout
-  assert proc.stdout.splitlines()[0].startswith("complex.")
 
 
 def test_resume_continues_at_the_same_step(zen_data, tmp_path):
@@ -101,9 +110,18 @@ def test_resume_continues_at_the_same_step(zen_data, tmp_path):
     ("t2t_decoder", ["--output_dir=/nonexistent", "--problem=x"],
      "no trained model"),
 ])
-def test_bad_input_is_one_line_and_exit_2(cli, args, needle):
-  line = one_error_line(run_cli(cli, *args, check=False))
-  assert needle in line
+def test_bad_input_is_one_line_and_exit_2(cli, args, needle, capsys):
+  # In-process (the same code path as the console script, without paying
+  # for a TensorFlow start per case); test_usr_dir_import_error_is_shown
+  # and the corrupt-shard tests run real subprocesses.
+  import importlib
+  mod = importlib.import_module(f"t2tlite.bin.{cli}")
+  with pytest.raises(SystemExit) as e:
+    mod.run([cli] + args)
+  err = capsys.readouterr().err
+  lines = [l for l in err.splitlines() if l.strip()]
+  assert e.value.code == 2 and len(lines) == 1, err
+  assert needle in lines[0]
 
 
 def test_usr_dir_import_error_is_shown(tmp_path):

@@ -78,6 +78,11 @@ class MultiModel(model_lib.T2TModel):
                                                         name="decoder_ln")
     self.drop = keras.layers.Dropout(hp.dropout)
 
+  def build(self, input_shape):
+    # Sublayers build on their first call; with class labels only, the
+    # mixer and decoder never run, so they are never built.
+    del input_shape
+
   def _is_sequence(self, problem):
     return self.target_modality(problem).targets_are_sequence
 

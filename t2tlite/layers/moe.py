@@ -161,14 +161,17 @@ class MixtureOfExperts(keras.layers.Layer):
 
     parts = tf.dynamic_partition(tf.range(tf.size(expert)), expert,
                                  self.num_experts + 1)
+    # Unstacked once: slicing a variable per expert would make each
+    # expert's gradient a dense [E, ...] tensor (E^2 work in backprop).
+    w_in, b_in, w_out, b_out = (
+        tf.unstack(tf.cast(w, x.dtype))
+        for w in (self.w_in, self.b_in, self.w_out, self.b_out))
     outputs, counts = [], []
     for i in range(self.num_experts):
       rows = parts[i]
       inp = tf.gather(tokens, tf.gather(owner, rows))
-      hid = tf.nn.relu(tf.matmul(inp, tf.cast(self.w_in[i], inp.dtype)) +
-                       tf.cast(self.b_in[i], inp.dtype))
-      out = (tf.matmul(hid, tf.cast(self.w_out[i], hid.dtype)) +
-             tf.cast(self.b_out[i], hid.dtype))
+      hid = tf.nn.relu(tf.matmul(inp, w_in[i]) + b_in[i])
+      out = tf.matmul(hid, w_out[i]) + b_out[i]
       outputs.append(out * tf.cast(tf.gather(gate, rows), out.dtype)[:, None])
       counts.append(tf.size(rows))
     rows = tf.concat(parts[:self.num_experts], 0)
