@@ -30,6 +30,9 @@ setup(
         "sacrebleu>=2.3",
         # tf.summary writes TensorBoard event files only with it installed.
         "tensorboard>=2.16",
+        # FLAC/OGG and every WAV variant through libsndfile (bundled in the
+        # wheel): a decoder we would write would be slower and less exact.
+        "soundfile>=0.12",
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],

@@ -9,3 +9,6 @@ from t2tlite.problems import translate_ddtp  # noqa: F401
 from t2tlite.problems import translate_wmt  # noqa: F401
 from t2tlite.problems import link_grammar  # noqa: F401
 from t2tlite.problems import parsing  # noqa: F401
+from t2tlite.problems import speech_librispeech  # noqa: F401
+from t2tlite.problems import speech_tts  # noqa: F401
+from t2tlite.problems import speech_wsj  # noqa: F401

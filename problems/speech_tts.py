@@ -43,13 +43,15 @@ FLITE_VOICES = {"train": ("kal16", "awb", "rms"), "dev": (), "test": ("slt",)}
 FLITE_SHARE = 0.2  # of a split's utterances, when it has flite voices
 
 _PLAIN = re.compile(r"^[A-Za-z0-9 ,.;:'!?()\"-]+$")
+# Identifiers an engine spells out: Foo::Bar, foo.conf, v2.1, e.g.
+_CODE_LIKE = re.compile(r"[:.;]{2}|\w[:.;]\w")
 
 
 def usable_sentence(text, min_words=3, max_words=20):
   """Plain prose an engine reads as written: no paths, URLs or symbols."""
   n = len(text.split())
-  return min_words <= n <= max_words and bool(_PLAIN.match(text)) and any(
-      c.isalpha() for c in text)
+  return (min_words <= n <= max_words and bool(_PLAIN.match(text)) and
+          not _CODE_LIKE.search(text) and any(c.isalpha() for c in text))
 
 
 def voice_for(split, index, flite=True):

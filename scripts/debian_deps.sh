@@ -2,7 +2,7 @@
 # Debian packages the embedded problems' data and tests use (as root).
 # Usage: debian_deps.sh test|main
 set -uo pipefail
-PKGS_TEST="espeak-ng link-grammar link-grammar-dictionaries-en librsvg2-bin"
+PKGS_TEST="espeak-ng flite link-grammar link-grammar-dictionaries-en python3-link-grammar librsvg2-bin"
 PKGS_MAIN="$PKGS_TEST dataset-fashion-mnist tuxpaint-stamps-default"
 case "${1:-main}" in
   test) PKGS="$PKGS_TEST" ;;

@@ -21,8 +21,9 @@ aux dict convention (the trainer's contract):
       over the MoE layers; the trainer adds every entry not prefixed
       "moe_stat_" to the training loss.
   "moe_stat_<layer>_expert_tokens" ([E] int32, assignments each expert
-      computed) and "moe_stat_<layer>_dropped_tokens" (scalar int32):
-      metrics only, logged but never added to the loss.
+      computed), "moe_stat_<layer>_dropped_tokens" (scalar int32) and
+      "moe_stat_<layer>_max_load_ratio" (scalar, 1.0 = balanced), for
+      <layer> in encoder, decoder: metrics only, logged, never in the loss.
 """
 import keras
 import tensorflow as tf
@@ -44,7 +45,7 @@ def _collect(aux, layer_name, losses, stats):
     aux[f"{STAT_PREFIX}{layer_name}_{kind}"] = value
 
 
-@registry.register_model
+@registry.register_model("multimodel")
 class MultiModel(model_lib.T2TModel):
   """Conv + attention + mixture-of-experts body shared by every task."""
 

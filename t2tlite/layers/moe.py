@@ -19,7 +19,8 @@ assignment is dropped, so a one-position decoding step and a full pass agree.
 Outputs of `call`: (y, losses, stats).
   losses: {"importance": w_imp * CV(Importance)^2, "load": w_load * CV(Load)^2}
   stats: {"expert_tokens": [E] int32 assignments each expert computed,
-          "dropped_tokens": scalar int32} -- metrics, never to be minimised.
+          "dropped_tokens": scalar int32, "max_load_ratio": the busiest
+          expert's count over an even share} -- metrics, never minimised.
 """
 import math
 
@@ -180,7 +181,13 @@ class MixtureOfExperts(keras.layers.Layer):
     y = tf.scatter_nd(token_ids[:, None], combined,
                       tf.shape(flat, out_type=tf.int32))
     y = tf.transpose(tf.reshape(y, [t, b, self.hidden_size]), [1, 0, 2])
-    stats = {"expert_tokens": tf.stack(counts), "dropped_tokens": dropped}
+    counts = tf.stack(counts)
+    # Busiest expert's share over an even share: 1.0 is perfect balance.
+    imbalance = tf.cast(tf.reduce_max(counts), tf.float32) * (
+        self.num_experts / tf.maximum(tf.cast(tf.reduce_sum(counts),
+                                              tf.float32), 1.0))
+    stats = {"expert_tokens": counts, "dropped_tokens": dropped,
+             "max_load_ratio": imbalance}
     return tf.cast(y, x.dtype), losses, stats
 
   def get_config(self):

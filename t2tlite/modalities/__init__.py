@@ -1,2 +1,3 @@
 """Registered modality nets (importing this registers them)."""
 from t2tlite.modalities import text  # noqa: F401
+from t2tlite.modalities import audio  # noqa: F401

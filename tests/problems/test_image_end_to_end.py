@@ -84,7 +84,7 @@ def p_hparams(output_dir):
 @pytest.mark.skipif(not shutil.which("rsvg-convert"),
                     reason="rsvg-convert (librsvg2-bin) not installed")
 def test_tuxpaint_caption_train_and_decode(tmp_path, monkeypatch):
-  root = helpers.make_stamps(str(tmp_path / "stamps"), extra=10)
+  root = helpers.make_stamps(str(tmp_path / "stamps"))
   monkeypatch.setattr(tux.ImageCaptionTuxpaint, "stamps_dir", root)
   model, hparams_set = model_and_hparams()
   data_dir, out = str(tmp_path / "data"), str(tmp_path / "out")

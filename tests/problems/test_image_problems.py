@@ -315,3 +315,19 @@ def test_coco_on_mock_data(tmp_path):
   assert ids[ids > 0][-1] == vocab_lib.EOS_ID
   score = p.score(["a cat sits on the mat"], ["a cat sits on the mat"])
   assert score["bleu"] == 100.0
+
+
+def test_training_stream_is_seeded_and_checkpointable(tmp_path):
+  """The trainer checkpoints its input iterators: augmentation must allow it."""
+  p = image_digits.ImageDigits()
+  data_dir = str(tmp_path / "data")
+  p.generate_data(data_dir, str(tmp_path / "tmp"))
+  hp = HP.replace(image_batch_size=64)
+  a = iter(p.batched(data_dir, "train", hp, training=True, seed=3))
+  tf.train.Checkpoint(stream=a).save(str(tmp_path / "ckpt"))
+  b = first(p.batched(data_dir, "train", hp, training=True, seed=3))
+  first_a = next(a)
+  np.testing.assert_array_equal(first_a["inputs"], b["inputs"])
+  plain = first(p.batched(data_dir, "train", HP.add(image_augment=False).replace(
+      image_batch_size=64), training=True, seed=3))
+  assert not np.array_equal(plain["inputs"], first_a["inputs"])

@@ -35,6 +35,8 @@ def fake_ddtp(monkeypatch):
   monkeypatch.setattr(ddtp, "english_sentences",
                       lambda tmp_dir, split: list(SENTENCES[split]) + [
                           "Too short.", "Reads /usr/share/doc/foo files.",
+                          "Catmandu::Fix provides fixes.",
+                          "It reads foo.conf at startup.",
                           " ".join(["word"] * 21) + "."])
 
 
