@@ -33,13 +33,16 @@ setup(
         # FLAC/OGG and every WAV variant through libsndfile (bundled in the
         # wheel): a decoder we would write would be slower and less exact.
         "soundfile>=0.12",
+        # The experiment reports' learning-curve plots.
+        "matplotlib>=3.6",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6"],
+        "test": ["pytest>=7", "hypothesis>=6", "scikit-learn>=1.2"],
     },
     entry_points={"console_scripts": [
         "t2tlite-datagen=t2tlite.bin.t2t_datagen:run",
         "t2tlite-trainer=t2tlite.bin.t2t_trainer:run",
         "t2tlite-decoder=t2tlite.bin.t2t_decoder:run",
+        "t2tlite-experiment=t2tlite.bin.t2t_experiment:run",
     ]},
 )

@@ -12,3 +12,8 @@ from t2tlite.problems import parsing  # noqa: F401
 from t2tlite.problems import speech_librispeech  # noqa: F401
 from t2tlite.problems import speech_tts  # noqa: F401
 from t2tlite.problems import speech_wsj  # noqa: F401
+from t2tlite.problems import image_caption_coco  # noqa: F401
+from t2tlite.problems import image_caption_tuxpaint  # noqa: F401
+from t2tlite.problems import image_digits  # noqa: F401
+from t2tlite.problems import image_fashion_mnist  # noqa: F401
+from t2tlite.problems import image_imagenet  # noqa: F401

@@ -42,12 +42,12 @@ class Modality(keras.layers.Layer):
     """
     raise NotImplementedError
 
-  def weights(self, targets):
+  def target_weights(self, targets):
     """1.0 for each real target position, 0.0 for padding (id 0)."""
     return tf.cast(tf.not_equal(tf.cast(targets, tf.int32), 0), tf.float32)
 
   def loss(self, logits, targets, label_smoothing=0.0):
-    """(sum of per-token losses, sum of weights); see `weights`."""
+    """(sum of per-token losses, sum of weights); see `target_weights`."""
     targets = tf.cast(targets, tf.int32)
     logits = tf.cast(logits, tf.float32)
     vocab = tf.shape(logits)[-1]
@@ -63,7 +63,7 @@ class Modality(keras.layers.Layer):
       floor = -(conf * tf.math.log(conf) + tf.cast(vocab - 1, tf.float32) *
                 low * tf.math.log(low + 1e-20))
       xent -= floor
-    weights = self.weights(targets)
+    weights = self.target_weights(targets)
     return tf.reduce_sum(xent * weights), tf.reduce_sum(weights)
 
 

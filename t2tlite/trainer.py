@@ -190,7 +190,7 @@ class Trainer:
       logits, targets, aux, loss_sum, weight = self._loss(name, features,
                                                           False)
       target_mod = self.model.target_modality(name)
-      w = target_mod.weights(targets)
+      w = target_mod.target_weights(targets)
       preds = tf.argmax(logits, axis=-1, output_type=tf.int32)
       correct = tf.reduce_sum(
           tf.cast(tf.equal(preds, tf.cast(targets, tf.int32)), tf.float32) *

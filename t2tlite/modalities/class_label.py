@@ -89,7 +89,7 @@ class ClassLabelModality(modality.Modality):
     h6 = tf.reduce_mean(tf.nn.relu(h5), axis=[1, 2])  # [B, f5]
     return self.logits(h6)[:, None, :]  # [B, 1, C]
 
-  def weights(self, targets):
+  def target_weights(self, targets):
     """Every label is a real class: weight 1 for each example."""
     return tf.ones(tf.shape(targets), tf.float32)
 

@@ -97,7 +97,7 @@ def test_class_label_loss_counts_label_zero():
   smooth, _ = net.loss(tf.constant([[[50.0, 0, 0, 0]]]), tf.constant([[0]]),
                        label_smoothing=0.1)
   assert float(smooth) > 0.0
-  assert net.weights(targets).numpy().tolist() == [[1.0], [1.0]]
+  assert net.target_weights(targets).numpy().tolist() == [[1.0], [1.0]]
 
 
 def test_top_k_accuracy():
