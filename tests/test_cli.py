@@ -103,6 +103,12 @@ def test_resume_continues_at_the_same_step(zen_data, tmp_path):
     ("t2t_trainer", ["--problem=zen_reverse", "--model=transformer",
                      "--hparams_set=zen_tiny", "--data_dir=/nonexistent",
                      "--output_dir=/y", U], "t2tlite-datagen --problem="),
+    ("t2t_trainer", ["--problem=zen_reverse", "--model=transformer",
+                     "--hparams_set=zen_tinyy", "--data_dir=/x",
+                     "--output_dir=/y", U], "did you mean zen_tiny"),
+    ("t2t_trainer", ["--problem=zen_reverse", "--model=transformer",
+                     "--hparams_set=zen_tiny", "--hparams=max_length=big",
+                     "--data_dir=/x", "--output_dir=/y", U], "takes a int"),
     ("t2t_datagen", ["--problem=nope", "--data_dir=/tmp/x"],
      "unknown problem"),
     ("t2t_datagen", ["--problem=x", "--data_dir=/tmp/x",
@@ -152,3 +158,39 @@ def test_corrupt_shard_is_named(zen_data, tmp_path, damage):
                  "--train_steps=200", "--eval_every=200", check=False)
   line = one_error_line(proc)
   assert "corrupt" in line and "zen_reverse-train-00000" in line
+
+
+def in_process(cli, args, capsys):
+  import importlib
+  mod = importlib.import_module(f"t2tlite.bin.{cli}")
+  with pytest.raises(SystemExit) as e:
+    mod.run([cli] + args)
+  err = capsys.readouterr().err
+  lines = [l for l in err.splitlines() if l.strip() and
+           not l.startswith(("resumed", "saved", "step", "eval"))]
+  assert e.value.code == 2, err
+  return lines[-1]
+
+
+def test_errors_that_need_data(zen_data, zen_run, tmp_path, capsys):
+  base = ["--problem=zen_reverse", U, f"--data_dir={zen_data}",
+          "--train_steps=1"]
+  line = in_process("t2t_trainer", base + [
+      "--model=transformer", "--hparams_set=zen_tiny", "--mixing=sometimes",
+      f"--output_dir={tmp_path}/a"], capsys)
+  assert "unknown --mixing=sometimes" in line
+  line = in_process("t2t_trainer", base + [
+      "--model=transformer", "--hparams_set=zen_tiny",
+      "--hparams=max_length=1", f"--output_dir={tmp_path}/b"], capsys)
+  assert "every training example is longer than max_length=1" in line
+  line = in_process("t2t_trainer", base + [
+      "--model=poisonable_transformer_for_cli", "--hparams_set=zen_tiny",
+      f"--output_dir={zen_run}"], capsys)
+  assert "trained with model 'transformer'" in line
+
+
+from t2tlite import registry as _registry  # noqa: E402
+from t2tlite.models import transformer as _transformer  # noqa: E402
+
+_registry.register_model("poisonable_transformer_for_cli")(
+    type("OtherModel", (_transformer.Transformer,), {}))
