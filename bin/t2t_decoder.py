@@ -10,7 +10,8 @@ from t2tlite.bin import cli
 PROG = "t2tlite-decoder"
 FV = cli.new_flags()
 flags.DEFINE_string("output_dir", None, "The trained run.", flag_values=FV)
-flags.DEFINE_string("problem", None, "Which of its problems to decode.",
+flags.DEFINE_string("problem", None, "Which of its problems to decode (with "
+                    "--decode_split: several joined by ',', or 'all').",
                     flag_values=FV)
 flags.DEFINE_string("data_dir", None, "Data (default: the run's).",
                     flag_values=FV)
@@ -73,19 +74,30 @@ def main(fv):
   report = lambda msg: print(f"{PROG}: {msg}", file=sys.stderr)
   dec = decoder.Decoder(fv.output_dir, fv.data_dir, fv.decode_hparams,
                         checkpoint=fv.checkpoint)
-  problem = dec.problem(fv.problem)
   if fv.decode_split:
     if fv.decode_from_file or fv.reference:
       cli.fail(PROG, "--decode_split replaces --decode_from_file/--reference")
-    scores, hyps, refs = dec.evaluate(fv.problem, fv.decode_split,
-                                      fv.decode_limit or None)
-    if fv.decode_to_file:
-      write_lines(fv.decode_to_file, hyps)
-    for h, r in list(zip(hyps, refs))[:fv.show_examples]:
-      print(f"reference: {r}\noutput:    {h}")
-    print(f"{fv.problem} {fv.decode_split} ({len(hyps)} examples): " +
-          " ".join(f"{k}={v}" for k, v in scores.items()))
+    names = list(dec.problems) if fv.problem == "all" else (
+        fv.problem.split(","))
+    if len(names) > 1 and fv.decode_to_file:
+      cli.fail(PROG, "--decode_to_file takes one problem")
+    table = []
+    for name in names:
+      dec.problem(name)
+      scores, hyps, refs = dec.evaluate(name, fv.decode_split,
+                                        fv.decode_limit or None)
+      if fv.decode_to_file:
+        write_lines(fv.decode_to_file, hyps)
+      print(f"== {name}: {len(hyps)} {fv.decode_split} examples")
+      for h, r in list(zip(hyps, refs))[:fv.show_examples]:
+        print(f"  reference: {r}\n  output:    {h}")
+      table.append((name, len(hyps), scores))
+    print(f"\n| problem | {fv.decode_split} examples | metrics |\n|---|---|---|")
+    for name, n, scores in table:
+      print(f"| {name} | {n} | " +
+            ", ".join(f"{k} {v}" for k, v in scores.items()) + " |")
     return
+  problem = dec.problem(fv.problem)
   if fv.decode_from_file is None and not fv.reference:
     # Interactive: each line of stdin is answered as soon as it arrives.
     for n, raw in enumerate(sys.stdin.buffer):

@@ -51,7 +51,7 @@ def experiment_runs(experiment, problems):
     chosen = text[:1] + images[:1]
     return [_run("baseline", chosen),
             _run("no_moe", chosen, "use_moe=false"),
-            _run("no_attention", chosen, "use_decoder_attention=false"),
+            _run("no_attention", chosen, "decoder_attention=false"),
             _run("encoder_self_attention", chosen,
                  "encoder_self_attention=true")]
   if experiment == "mixing":

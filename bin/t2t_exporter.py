@@ -1,0 +1,41 @@
+"""t2tlite-exporter: writes one problem of a trained model as a SavedModel
+whose serving signature takes raw inputs (text, image or WAV bytes)."""
+import sys
+
+from absl import flags
+
+from t2tlite.bin import cli
+
+PROG = "t2tlite-exporter"
+FV = cli.new_flags()
+flags.DEFINE_string("output_dir", None, "The trained run.", flag_values=FV)
+flags.DEFINE_string("problem", None, "Which of its problems to export "
+                    "(default: its only one).", flag_values=FV)
+flags.DEFINE_string("export_dir", None, "Where to write the SavedModel (a "
+                    "new folder; for TensorFlow Serving, a version number "
+                    "such as models/NAME/1).", flag_values=FV)
+flags.DEFINE_string("data_dir", None, "Data (default: the run's).",
+                    flag_values=FV)
+flags.DEFINE_string("decode_hparams", "", "Search settings baked into the "
+                    "export, e.g. beam_size=4,alpha=0.6 or top_k=5.",
+                    flag_values=FV)
+
+
+def main(fv):
+  from t2tlite import export
+  cli.require(PROG, fv, "output_dir", "export_dir")
+  try:
+    path = export.export(fv.output_dir, fv.export_dir, fv.problem,
+                         fv.data_dir, fv.decode_hparams)
+  except export.ExportError as e:
+    cli.fail(PROG, e)
+  meta = export.read_metadata(path)
+  print(f"exported {meta['problem']} ({meta['input_kind']} inputs) to {path}")
+
+
+def run(argv=None):
+  sys.exit(cli.run(PROG, FV, main, argv))
+
+
+if __name__ == "__main__":
+  run()

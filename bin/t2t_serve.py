@@ -1,0 +1,74 @@
+"""t2tlite-serve: predictions over HTTP in TensorFlow Serving's REST format
+(POST /v1/models/NAME:predict), from an export or a trained output_dir."""
+import sys
+
+from absl import flags
+
+from t2tlite.bin import cli
+
+PROG = "t2tlite-serve"
+FV = cli.new_flags()
+flags.DEFINE_string("export_dir", None, "A SavedModel from t2tlite-exporter.",
+                    flag_values=FV)
+flags.DEFINE_string("output_dir", None, "Or: a trained run (exported in "
+                    "memory at start).", flag_values=FV)
+flags.DEFINE_string("problem", None, "With --output_dir: which problem.",
+                    flag_values=FV)
+flags.DEFINE_string("decode_hparams", "", "With --output_dir: search "
+                    "settings, e.g. beam_size=1.", flag_values=FV)
+flags.DEFINE_string("model_name", None, "NAME in /v1/models/NAME "
+                    "(default: the problem's name).", flag_values=FV)
+flags.DEFINE_string("host", "127.0.0.1", "Address to bind; anything but "
+                    "loopback exposes the model to the network.",
+                    flag_values=FV)
+flags.DEFINE_integer("port", 8501, "Port (0: any free one; the address is "
+                     "printed).", flag_values=FV)
+flags.DEFINE_integer("max_batch_size", 32, "Most inputs run in one batch.",
+                     flag_values=FV)
+flags.DEFINE_float("batch_timeout_ms", 5.0, "How long a request waits for "
+                   "others to share its batch.", flag_values=FV)
+flags.DEFINE_integer("max_request_bytes", 1 << 20, "Larger bodies get 413.",
+                     flag_values=FV)
+flags.DEFINE_integer("max_instances", 64, "Most inputs in one request.",
+                     flag_values=FV)
+flags.DEFINE_integer("max_input_chars", 2000, "Longest text input.",
+                     flag_values=FV)
+
+
+def main(fv):
+  from t2tlite import export, serving
+  if bool(fv.export_dir) == bool(fv.output_dir):
+    cli.fail(PROG, "give exactly one of --export_dir and --output_dir")
+  for name in ("max_batch_size", "max_request_bytes", "max_instances",
+               "max_input_chars"):
+    if fv[name].value < 1:
+      cli.fail(PROG, f"--{name} must be at least 1")
+  try:
+    if fv.export_dir:
+      predictor = serving.Predictor.from_export_dir(fv.export_dir)
+    else:
+      predictor = serving.Predictor.from_output_dir(
+          fv.output_dir, fv.problem, decode_hparams=fv.decode_hparams)
+  except export.ExportError as e:
+    cli.fail(PROG, e)
+  name = fv.model_name or predictor.metadata.get("problem", "model")
+  limits = serving.Limits(fv.max_request_bytes, fv.max_instances,
+                          fv.max_input_chars)
+  try:
+    server = serving.Server(predictor, name, fv.host, fv.port, limits,
+                            fv.max_batch_size, fv.batch_timeout_ms)
+  except OSError as e:
+    cli.fail(PROG, f"cannot listen on {fv.host}:{fv.port}: {e.strerror}")
+  print(f"serving {server.url}", flush=True)
+  try:
+    server.serve_forever()
+  finally:
+    server.server_close()
+
+
+def run(argv=None):
+  sys.exit(cli.run(PROG, FV, main, argv))
+
+
+if __name__ == "__main__":
+  run()
