@@ -49,8 +49,15 @@ def run(prog, fv, main, argv=None):
     fv(argv)
   except flags.Error as e:
     fail(prog, e)
-  logging.basicConfig(level=logging.INFO, format="%(message)s",
-                      stream=sys.stderr)
+  # Our own handler on our own logger: libraries imported later (absl, TF)
+  # reset the root logger's level, which silenced progress and resumes.
+  log = logging.getLogger("t2tlite")
+  if not log.handlers:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
+  log.setLevel(logging.INFO)
   if not fv.verbose:
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

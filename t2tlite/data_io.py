@@ -88,7 +88,8 @@ def serialize(example):
   import tensorflow as tf
   feats = {k: _to_feature(v) for k, v in example.items()}
   return tf.train.Example(
-      features=tf.train.Features(feature=feats)).SerializeToString()
+      features=tf.train.Features(feature=feats)).SerializeToString(
+          deterministic=True)  # map order would vary with the hash seed
 
 
 class Progress:

@@ -101,7 +101,9 @@ class ServingModule(tf.Module):
       example = np.zeros([1] if spec.input_modality == "audio_waveform"
                          else [1, 1], np.float32)
     # The decoder's own compiled search (greedy or beam, per decode_hparams).
-    decode_fn = dec._decode_fn(problem_name, example)  # pylint: disable=protected-access
+    # Traced inline (python_function), not as a nested call: oneDNN's graph
+    # rewrite crashes TF on a nested function's Conv2D of unknown shape.
+    decode_fn = dec._decode_fn(problem_name, example).python_function  # pylint: disable=protected-access
 
     if sequence:
       if spec.target_vocab_name == "char":
@@ -174,13 +176,18 @@ def build(output_dir, problem=None, data_dir=None, decode_hparams="",
   return ServingModule(dec, problem, top_k)
 
 
-def save(module, export_dir):
-  """Writes the SavedModel (atomically: a half-written one never appears)."""
-  export_dir = os.path.abspath(export_dir)
-  if os.path.exists(export_dir) and os.listdir(export_dir):
+def _check_new(export_dir):
+  if os.path.exists(export_dir) and (not os.path.isdir(export_dir) or
+                                     os.listdir(export_dir)):
     raise ExportError(f"{export_dir} already exists and is not empty; "
                       "export to a new folder (for TensorFlow Serving, a "
                       "new version number)")
+
+
+def save(module, export_dir):
+  """Writes the SavedModel (atomically: a half-written one never appears)."""
+  export_dir = os.path.abspath(export_dir)
+  _check_new(export_dir)
   tmp = export_dir + ".tmp"
   shutil.rmtree(tmp, ignore_errors=True)
   signature = module.serve.get_concrete_function()
@@ -197,6 +204,7 @@ def save(module, export_dir):
 def export(output_dir, export_dir, problem=None, data_dir=None,
            decode_hparams="", top_k=None):
   """build + save; returns the export_dir."""
+  _check_new(os.path.abspath(export_dir))  # before the slow part
   return save(build(output_dir, problem, data_dir, decode_hparams, top_k),
               export_dir)
 

@@ -179,18 +179,43 @@ class Problem:
 
   def dataset(self, data_dir, split, hparams, training, seed=0,
               shard=(1, 0)):
-    """Unbatched, preprocessed examples of one split."""
+    """Preprocessed examples of one split; endless epochs when training.
+
+    Each training epoch is shuffled with its own seed (seed, epoch) rather
+    than by a reshuffling shuffle under repeat(): the epoch counter lives in
+    the iterator, so a checkpointed iterator resumes with exactly the order
+    an uninterrupted run would have seen. Records are shuffled within
+    windows of 2,048 (and the shards' order per epoch).
+    """
     import tensorflow as tf
     files = self.shard_files(data_dir, split)
-    ds = tf.data.Dataset.from_tensor_slices(files)
-    if shard[0] > 1:
-      ds = ds.shard(*shard)
+
+    def one_pass(epoch):
+      # Stateless shuffles of the files and of windows of records: a
+      # stateful shuffle's seed generator cannot be checkpointed with the
+      # iterator, and would restart its sequence after a resume.
+      names = tf.constant(files)
+      if epoch is not None:
+        names = tf.random.experimental.stateless_shuffle(
+            names, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+      ds = tf.data.Dataset.from_tensor_slices(names)
+      if shard[0] > 1:
+        ds = ds.shard(*shard)
+      ds = ds.interleave(tf.data.TFRecordDataset,
+                         cycle_length=min(4, len(files)),
+                         num_parallel_calls=tf.data.AUTOTUNE,
+                         deterministic=True)
+      if epoch is not None:
+        window_seed = lambda w: tf.stack([epoch * 100_003 + seed, w])
+        ds = ds.batch(2048).enumerate().map(
+            lambda w, recs: tf.random.experimental.stateless_shuffle(
+                recs, seed=window_seed(w))).unbatch()
+      return ds
+
     if training:
-      ds = ds.shuffle(len(files), seed=seed)
-    ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)),
-                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if training:
-      ds = ds.shuffle(2048, seed=seed)
+      ds = tf.data.Dataset.counter().flat_map(one_pass)
+    else:
+      ds = one_pass(None)
     # Plain TF ops, no autograph: autograph's conversion cache has mixed
     # up bound methods of two instances of one class (forward and _rev).
     no_ag = tf.autograph.experimental.do_not_convert

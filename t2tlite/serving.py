@@ -345,6 +345,7 @@ class Server(http.server.ThreadingHTTPServer):
 
   daemon_threads = True
   allow_reuse_address = True
+  request_queue_size = 128  # connections waiting for accept (default 5)
 
   def __init__(self, predictor, model_name, host="127.0.0.1", port=8501,
                limits=None, max_batch_size=32, batch_timeout_ms=5.0):

@@ -24,8 +24,6 @@ def batch_text(ds, batch_tokens, max_length, training, seed=0):
   ds = ds.filter(lambda ex: length(ex) <= max_length)
   edges = bucket_boundaries(max_length + 1)
   sizes = [max(1, batch_tokens // e) for e in edges + [max_length + 1]]
-  if training:
-    ds = ds.repeat()
   return ds.bucket_by_sequence_length(
       length, bucket_boundaries=edges, bucket_batch_sizes=sizes,
       padded_shapes={"inputs": [None], "targets": [None]},

@@ -130,7 +130,9 @@ class Trainer:
         self.checkpoint.restore(path).assert_existing_objects_matched()
         log.info("resumed from %s at step %d", path, int(self.step))
         return path
-      except (tf.errors.OpError, AssertionError, ValueError) as e:
+      except Exception as e:  # pylint: disable=broad-except
+        # A truncated file raises OpError, IndexError or ValueError
+        # depending on where it was cut: any failure means "not complete".
         log.warning("checkpoint %s is unreadable (%s); trying the one "
                     "before", path, str(e).splitlines()[0][:200])
     return None

@@ -10,8 +10,9 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+import usr_dir_example  # noqa: F401  (registers zen_reverse)
 
-from conftest import run_cli
+from conftest import USR_DIR, run_cli
 from t2tlite import export_ops
 from t2tlite import vocab as vocab_lib
 
@@ -91,11 +92,10 @@ print(json.dumps([o.decode("utf-8") for o in out["outputs"].numpy()]))
 
 
 def test_text_export_equals_decoder_in_fresh_interpreter(zen_run, tmp_path):
-  import usr_dir_example
   from t2tlite import decoder
   lines = usr_dir_example.zen_lines()[:8] + ZEN_EXTRA
   export_dir = str(tmp_path / "export" / "1")
-  run_cli("t2t_exporter", f"--output_dir={zen_run}",
+  run_cli("t2t_exporter", f"--output_dir={zen_run}", f"--usr_dir={USR_DIR}",
           f"--export_dir={export_dir}", "--decode_hparams=beam_size=2")
   want = decoder.Decoder(zen_run, decode_hparams_text="beam_size=2"
                          ).decode_lines("zen_reverse", lines,
@@ -108,7 +108,8 @@ def test_text_export_equals_decoder_in_fresh_interpreter(zen_run, tmp_path):
   assert sum(bool(w) for w in want) >= 8
   # An export never overwrites: one line, exit 2.
   again = run_cli("t2t_exporter", f"--output_dir={zen_run}",
-                  f"--export_dir={export_dir}", check=False)
+                  f"--usr_dir={USR_DIR}", f"--export_dir={export_dir}",
+                  check=False)
   assert again.returncode == 2
   assert "already exists" in again.stderr
   assert len(again.stderr.strip().splitlines()) == 1
@@ -116,8 +117,105 @@ def test_text_export_equals_decoder_in_fresh_interpreter(zen_run, tmp_path):
 
 def test_exporter_rejects_unknown_problem(zen_run, tmp_path):
   proc = run_cli("t2t_exporter", f"--output_dir={zen_run}",
-                 "--problem=image_digits", f"--export_dir={tmp_path}/e",
+                 f"--usr_dir={USR_DIR}", "--problem=image_digits", f"--export_dir={tmp_path}/e",
                  check=False)
   assert proc.returncode == 2
   assert "zen_reverse" in proc.stderr
   assert not os.path.exists(tmp_path / "e")
+
+
+# --- images and audio: the graph preprocessing equals decode_input ----------
+def _write(path, data):
+  with open(path, "wb") as f:
+    f.write(data)
+  return str(path)
+
+
+def test_image_preprocessing_equals_decode_input(tmp_path):
+  from t2tlite import registry
+  from t2tlite.problems import image_digits  # noqa: F401
+  from t2tlite.problems import image_fashion_mnist  # noqa: F401
+  hp = registry.hparams("transformer_tiny")
+  rng = np.random.default_rng(0)
+  images = [rng.integers(0, 256, s, dtype=np.uint8)
+            for s in [(8, 8, 1), (20, 13, 3), (9, 9, 4), (30, 30, 2)]]
+  files = [_write(tmp_path / f"{i}.png", tf.io.encode_png(im).numpy())
+           for i, im in enumerate(images)]
+  files.append(_write(tmp_path / "photo.jpg",
+                      tf.io.encode_jpeg(images[1]).numpy()))
+  for name in ("image_digits", "image_fashion_mnist"):
+    problem = registry.problem(name)
+    fn = export_ops.image_inputs(problem, hp)
+    data = []
+    for path in files:
+      with open(path, "rb") as f:
+        data.append(f.read())
+    got = fn(tf.constant(data)).numpy()
+    for path, g in zip(files, got):
+      want, _ = problem.decode_input(path, None, hp)
+      np.testing.assert_array_equal(g, want, err_msg=f"{name} {path}")
+
+
+def test_audio_preprocessing_equals_decode_input(tmp_path):
+  from t2tlite import audio, registry
+  from t2tlite.problems import speech_problems
+  hp = registry.hparams("transformer_tiny")
+  t = np.arange(int(0.3 * 22050)) / 22050.0
+  tone = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.sin(2 * np.pi * 3 * t)
+  files = [_write(tmp_path / "16k.wav", audio.wav_bytes(tone[:4800])),
+           _write(tmp_path / "22k.wav", audio.wav_bytes(tone, 22050)),
+           _write(tmp_path / "8k.wav", audio.wav_bytes(tone[:2000], 8000))]
+  data = []
+  for path in files:
+    with open(path, "rb") as f:
+      data.append(f.read())
+  for modality in ("audio", "audio_waveform"):
+    problem = type("P", (speech_problems.SpeechProblem,),
+                   {"input_modality": modality})()
+    got = export_ops.audio_inputs(problem, hp)(tf.constant(data)).numpy()
+    for path, g in zip(files, got):
+      want, _ = problem.decode_input(path, None, hp)
+      assert not g[len(want):].any()  # batch padding is zeros
+      g = g[:len(want)]
+      if modality == "audio_waveform":
+        # Resampling (22.05 and 8 kHz) rounds a few samples the other way
+        # (float FFTs of two libraries): at most one 16-bit step.
+        np.testing.assert_allclose(g, want, atol=1.01 / 32768, rtol=0)
+      elif "16k" in path:  # no resampling: the same PCM, the same features
+        np.testing.assert_allclose(g, want, atol=1e-4, rtol=0)
+
+
+def test_image_classification_export(tmp_path):
+  """image_digits: labels and scores in the SavedModel equal the decoder's."""
+  from t2tlite import decoder, export
+  data, out = str(tmp_path / "data"), str(tmp_path / "run")
+  run_cli("t2t_datagen", "--problem=image_digits", f"--data_dir={data}",
+          f"--tmp_dir={tmp_path}/tmp")
+  run_cli("t2t_trainer", "--problem=image_digits", "--model=transformer",
+          "--hparams_set=transformer_tiny", f"--data_dir={data}",
+          f"--output_dir={out}", "--train_steps=10", "--eval_every=10",
+          "--eval_steps=1")
+  rng = np.random.default_rng(1)
+  files = [_write(tmp_path / f"{i}.png", tf.io.encode_png(
+      rng.integers(0, 256, (8 + i, 8, 1 + 2 * (i % 2)), dtype=np.uint8)
+  ).numpy()) for i in range(4)]
+  dec = decoder.Decoder(out, decode_hparams_text="top_k=3")
+  probs = dec.decode_arrays("image_digits", [
+      dec.problem("image_digits").decode_input(p, out, dec.hparams)[0]
+      for p in files])
+  export_dir = export.export(out, str(tmp_path / "export"),
+                             decode_hparams="top_k=3")
+  loaded = tf.saved_model.load(export_dir)
+  data = []
+  for path in files:
+    with open(path, "rb") as f:
+      data.append(f.read())
+  got = loaded.signatures["serving_default"](inputs=tf.constant(data))
+  assert got["labels"].shape == (4, 3)
+  for p, labels, scores in zip(probs, got["labels"].numpy(),
+                               got["scores"].numpy()):
+    best = np.argsort(-p, kind="stable")[:3]
+    np.testing.assert_allclose(scores, p[best], atol=1e-5)
+    assert labels[0].decode() == str(best[0])
+  assert export.read_metadata(export_dir)["outputs"] == ["outputs", "labels",
+                                                         "scores"]
