@@ -37,12 +37,18 @@ setup(
         "matplotlib>=3.6",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "scikit-learn>=1.2"],
+        "test": ["pytest>=7", "hypothesis>=6", "scikit-learn>=1.2",
+                 "tensorflow-text>=2.21,<2.22"],
+        # In-graph sentencepiece (the same C++ library the decoder uses) for
+        # SavedModels that take raw text; only t2tlite-exporter needs it.
+        "export": ["tensorflow-text>=2.21,<2.22"],
     },
     entry_points={"console_scripts": [
         "t2tlite-datagen=t2tlite.bin.t2t_datagen:run",
         "t2tlite-trainer=t2tlite.bin.t2t_trainer:run",
         "t2tlite-decoder=t2tlite.bin.t2t_decoder:run",
         "t2tlite-experiment=t2tlite.bin.t2t_experiment:run",
+        "t2tlite-exporter=t2tlite.bin.t2t_exporter:run",
+        "t2tlite-serve=t2tlite.bin.t2t_serve:run",
     ]},
 )

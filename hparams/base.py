@@ -21,4 +21,16 @@ def basic_params():
       max_nonfinite_steps=10,     # stop after this many bad updates in a row
       mixed_precision=False,      # bfloat16 compute, float32 variables
       seed=1234,
+      # Modality settings (0 means "the problem's or modality's default").
+      image_batch_size=32,        # images per batch (batch_size is tokens)
+      image_size=0,               # resize images to this side; 0: problem's
+      image_augment=True,         # random crop / shift and flip in training
+      image_filters_scale=1.0,    # scales the image nets' filter counts
+      audio_blocks=8,             # ConvRes blocks of the audio nets (paper)
+      audio_time_strides=0,       # blocks that stride in time; 0: default
+      audio_max_filters=0,        # cap on audio filters; 0: hidden_size
+      audio_mel_bins=80,
+      audio_max_frames=3000,      # longer utterances (10 ms frames) dropped
+      audio_batch_frames=0,       # frames per audio batch; 0: batch_size
+      spec_augment=False,         # SpecAugment-style masks in training
   )

@@ -116,7 +116,7 @@ class ImageProblem(problem_lib.Problem):
 
   # --- reading --------------------------------------------------------------
   def input_size(self, hparams):
-    return int(hparams.get("image_size", self.image_size))
+    return int(hparams.get("image_size", 0) or self.image_size)
 
   def augments(self, hparams, training):
     return bool(training and hparams.get("image_augment", True))

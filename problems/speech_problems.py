@@ -116,7 +116,7 @@ class SpeechProblem(problem_lib.Problem):
     import tensorflow as tf
     ds = self.dataset(data_dir, split, hparams, training, seed, shard)
     max_frames = hparams.get("audio_max_frames", 3000)
-    budget = hparams.get("audio_batch_frames", hparams.batch_size)
+    budget = hparams.get("audio_batch_frames", 0) or hparams.batch_size
     ds = ds.filter(lambda ex: (self.frames(ex["inputs"]) <= max_frames) &
                    (tf.shape(ex["targets"])[0] <= hparams.max_length))
     if training:

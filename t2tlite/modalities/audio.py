@@ -84,10 +84,10 @@ class _AudioModality(modality.Modality):
     super().__init__(hparams, vocab_size, **kwargs)
     hp = hparams
     num_blocks = hp.get("audio_blocks", 8)
-    strides = hp.get("audio_time_strides",
-                     self.default_time_strides or num_blocks)
+    strides = (hp.get("audio_time_strides", 0) or
+               self.default_time_strides or num_blocks)
     self.num_strides = min(strides, num_blocks)
-    cap = hp.get("audio_max_filters", hp.hidden_size)
+    cap = hp.get("audio_max_filters", 0) or hp.hidden_size
     self.blocks = [
         ConvRes(min(2 ** (i + 1), cap), (3, self.freq_kernel),
                 stride=2 if i < self.num_strides else 1,

@@ -38,7 +38,7 @@ def with_image_keys(hparams_set):
   if name not in registry.hparams_sets:
     base = registry.hparams_sets.get(hparams_set)
     registry.hparams_sets.register(name)(
-        lambda: base().add(image_batch_size=32, image_size=8))
+        lambda: base().replace(image_batch_size=32, image_size=8))
   return name
 
 

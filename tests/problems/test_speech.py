@@ -284,7 +284,7 @@ def test_train_and_decode_end_to_end(tts_data, tmp_path):
   # Two ConvRes blocks instead of eight keep the compile time short.
   name = "transformer_tiny_two_audio_blocks"
   registry.register_hparams(name)(
-      lambda: registry.hparams("transformer_tiny").add(audio_blocks=2))
+      lambda: registry.hparams("transformer_tiny").replace(audio_blocks=2))
   try:
     results = trainer.train(
         problems=["speech_tts_en"], model="transformer", hparams_set=name,
