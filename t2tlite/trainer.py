@@ -320,6 +320,9 @@ class Trainer:
       if step % eval_every == 0 or step == train_steps:
         self.save()
         results = self.evaluate(eval_steps)
+        total = max(sum(counts.values()), 1)
+        for n in results:  # the realised mixing, beside each eval
+          results[n]["share_of_steps"] = counts[n] / total
         extra = after_eval(self, step) if after_eval else None
         self._write_eval(step, results, extra)
         for n, m in results.items():

@@ -9,6 +9,7 @@ import io
 
 from t2tlite import registry
 from t2tlite import text_problem
+from t2tlite import vocab
 
 
 def zen_lines():
@@ -17,11 +18,16 @@ def zen_lines():
   return [l for l in codecs.decode(this.s, "rot13").splitlines() if l][1:]
 
 
+# One small vocabulary shared by the two problems below, as the paper
+# shared one vocabulary across tasks.
+vocab.register_vocab("zen_words", 200, lambda tmp_dir: zen_lines() * 3)
+
+
 @registry.register_problem
 class ZenReverse(text_problem.Text2TextProblem):
   """Reverse the word order of a line of the Zen of Python."""
   source_lang, target_lang = "en", "en_reversed"
-  vocab_size = 200
+  vocab_name = "zen_words"
   num_shards = {"train": 2, "dev": 1, "test": 1}
 
   def text_pairs(self, tmp_dir, split):
@@ -35,3 +41,16 @@ class ZenReverse(text_problem.Text2TextProblem):
 def zen_tiny():
   hp = registry.hparams("transformer_tiny")
   return hp.replace(learning_rate=0.01, batch_size=1024)
+
+
+@registry.register_problem
+class ZenSpeech(__import__("t2tlite.problems.speech_tts",
+                           fromlist=["x"]).SpeechTtsEn):
+  """The Zen of Python spoken by espeak-ng and flite: speech in a few lines
+  (dev and test voices never occur in training)."""
+  vocab_name = "zen_words"
+  num_utterances = {"train": 48, "dev": 8, "test": 8}
+  num_shards = {"train": 2, "dev": 1, "test": 1}
+
+  def sentences(self, tmp_dir, split):
+    return zen_lines()
