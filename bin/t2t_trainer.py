@@ -40,6 +40,20 @@ flags.DEFINE_string("loss_weights", "", "Per-problem loss weights: a=2,b=0.5.",
                     flag_values=FV)
 flags.DEFINE_string("rate_caps", "", "Per-problem caps on the share of "
                     "steps: a=0.5.", flag_values=FV)
+flags.DEFINE_enum("distribution", "", ["", "mirrored", "multi_worker"],
+                  "Leave out for one device; mirrored: every local GPU (or "
+                  "--devices); multi_worker: one process per host, set up by "
+                  "--worker_hosts and --task_index or by TF_CONFIG. "
+                  "batch_size stays the global batch.", flag_values=FV)
+flags.DEFINE_string("worker_hosts", "", "multi_worker: every worker's "
+                    "host:port, the same list on every worker.",
+                    flag_values=FV)
+flags.DEFINE_integer("task_index", None, "multi_worker: this process's "
+                     "position in --worker_hosts (0 is the chief, which "
+                     "alone writes to output_dir).", flag_values=FV)
+flags.DEFINE_string("devices", "", "mirrored: devices to use, e.g. "
+                    "/gpu:0,/gpu:1 (default: every GPU, else the CPU).",
+                    flag_values=FV)
 
 
 def parse_problem_map(prog, flag, text):
@@ -68,7 +82,7 @@ def problem_list(prog, fv):
 
 
 def main(fv):
-  from t2tlite import registry, trainer
+  from t2tlite import distribute, registry, trainer
   names = problem_list(PROG, fv)
   cli.require(PROG, fv, "model", "hparams_set", "data_dir", "output_dir")
   for n in names:
@@ -81,13 +95,18 @@ def main(fv):
     if n not in names:
       cli.fail(PROG, f"'{n}' in --loss_weights/--rate_caps is not one of "
                f"the problems ({', '.join(names)})")
-  results = trainer.train(
-      names, fv.model, fv.hparams_set, fv.data_dir, fv.output_dir,
-      fv.train_steps, hparams_overrides=fv.hparams,
-      eval_every=fv.eval_every, eval_steps=fv.eval_steps,
-      log_every=fv.log_every, mixing=fv.mixing, loss_weights=weights,
-      rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
-      eval_decode=fv.eval_decode)
+  try:
+    results = trainer.train(
+        names, fv.model, fv.hparams_set, fv.data_dir, fv.output_dir,
+        fv.train_steps, hparams_overrides=fv.hparams,
+        eval_every=fv.eval_every, eval_steps=fv.eval_steps,
+        log_every=fv.log_every, mixing=fv.mixing, loss_weights=weights,
+        rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
+        eval_decode=fv.eval_decode, distribution=fv.distribution,
+        worker_hosts=fv.worker_hosts, task_index=fv.task_index,
+        devices=fv.devices)
+  except distribute.DistributeError as e:
+    cli.fail(PROG, e)
   print(json.dumps(results, indent=1, sort_keys=True))
 
 

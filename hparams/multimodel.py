@@ -92,3 +92,17 @@ def multimodel_paper_code():
       hidden_size=1536, num_heads=8, dropout=0.1, moe_num_experts=120,
       moe_k=2, moe_hidden_size=4 * 1536, moe_load_weight=0.01,
       moe_importance_weight=0.01)
+
+
+@registry.register_hparams
+def multimodel_small():
+  """The joint demo's set: the paper's layout at d 128, 8 experts of 256,
+  for a 15-minute joint CPU run over every embedded problem (translation,
+  images, speech, parsing, captions)."""
+  return multimodel_base().replace(
+      hidden_size=128, num_heads=4, moe_num_experts=8, moe_hidden_size=256,
+      num_encoder_blocks=4, num_decoder_blocks=2, attention_conv_blocks=1,
+      mixer_conv_blocks=1, batch_size=1536, max_length=80,
+      learning_rate=2.0, warmup_steps=400, dropout=0.0,
+      attention_dropout=0.0, image_batch_size=48, audio_blocks=6,
+      audio_max_frames=800, audio_batch_frames=6000, label_smoothing=0.1)

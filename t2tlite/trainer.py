@@ -4,6 +4,8 @@ Each step trains one problem's batch, chosen by a Mixer; every problem has
 its own compiled step for its feature shapes, sharing all variables.
 Checkpoints hold the model, the optimiser, the step and each problem's
 input-stream position, so a resumed run continues exactly where it stopped.
+Under tf.distribute (see t2tlite/distribute.py) the step is all-reduced over
+replicas, only the chief writes, and the streams skip ahead on resume.
 """
 import json
 import logging
@@ -14,6 +16,7 @@ import keras
 import tensorflow as tf
 
 from t2tlite import data_io
+from t2tlite import distribute
 from t2tlite import mixing as mixing_lib
 from t2tlite import model as model_lib
 from t2tlite import optimization
@@ -43,7 +46,13 @@ class Trainer:
 
   def __init__(self, problems, model, hparams_set, hparams, data_dir,
                output_dir, mixing="round_robin", loss_weights=None,
-               rate_caps=None, keep_checkpoints=5):
+               rate_caps=None, keep_checkpoints=5, strategy=None,
+               placement=None):
+    # strategy: a tf.distribute strategy (None: one device, the plain path)
+    # with its distribute.Placement.
+    self.strategy = strategy
+    self.placement = placement or distribute.ONE_DEVICE
+    self.is_chief = self.placement.is_chief
     self.problems = [registry.problem(p) if isinstance(p, str) else p
                      for p in problems]
     names = [p.name for p in self.problems]
@@ -63,38 +72,78 @@ class Trainer:
     if existing:
       run_config.check_resume(existing, model, hparams, self.problems,
                               self.specs)
-    run_config.write(output_dir, model, hparams_set, hparams, self.problems,
-                     self.specs, data_dir)
+    if self.is_chief:
+      run_config.write(output_dir, model, hparams_set, hparams,
+                       self.problems, self.specs, data_dir)
     if os.environ.get("T2TLITE_DETERMINISTIC"):
       # Same losses run to run (and across a resume), at some speed cost.
       tf.config.experimental.enable_op_determinism()
     tf.random.set_seed(hparams.seed)
     keras.utils.set_random_seed(hparams.seed)
-    self.model = registry.model(model)(hparams, self.specs)
-    self.optimizer = optimization.optimizer(hparams)
+    # Under a strategy every variable is created in its scope (mirrored).
+    with distribute.scope(strategy):
+      self.model = registry.model(model)(hparams, self.specs)
+      self.optimizer = optimization.optimizer(hparams)
     self.step = tf.Variable(0, dtype=tf.int64, name="global_step")
     self.streams = {}
     for i, p in enumerate(self.problems):
-      ds = p.batched(data_dir, "train", hparams, training=True,
-                     seed=hparams.seed + i)
-      self.streams[p.name] = iter(ds.prefetch(2))
+      if strategy is None:
+        self.streams[p.name] = self._local_stream(i, p, 0)
+      else:
+        distribute.check_shards(p, data_dir, self.placement.num_workers)
       self._log_dropped(p)
-    self._build()
-    self.checkpoint = tf.train.Checkpoint(
-        model=model_lib.structured_variables(self.model),
-        optimizer=self.optimizer, step=self.step,
-        **{f"stream_{i}": self.streams[n] for i, n in enumerate(names)})
-    self.manager = tf.train.CheckpointManager(
-        self.checkpoint, output_dir, max_to_keep=keep_checkpoints)
+    with distribute.scope(strategy):
+      self._build()
+    self._keep_checkpoints = keep_checkpoints
+    self._make_checkpoint()
     self.restored_from = self._restore()
+    if strategy is not None:
+      # Distributed iterators are not checkpointed: skip ahead instead.
+      distribute.agreed_step(strategy, int(self.step))
+      self._skip_streams_to_step()
     self._train_steps = {n: self._make_train_step(n) for n in names}
     self._eval_steps = {n: self._make_eval_step(n) for n in names}
-    self.train_writer = tf.summary.create_file_writer(
-        os.path.join(output_dir, "train"))
-    self.eval_writer = tf.summary.create_file_writer(
-        os.path.join(output_dir, "eval"))
+    if self.is_chief:
+      self.train_writer = tf.summary.create_file_writer(
+          os.path.join(output_dir, "train"))
+      self.eval_writer = tf.summary.create_file_writer(
+          os.path.join(output_dir, "eval"))
+    else:  # only the chief writes summaries
+      self.train_writer = self.eval_writer = tf.summary.create_noop_writer()
 
   # --- setup ----------------------------------------------------------------
+  def _local_stream(self, i, p, skip):
+    ds = p.batched(self.data_dir, "train", self.hparams, training=True,
+                   seed=self.hparams.seed + i)
+    if skip:
+      ds = ds.skip(skip)
+    return iter(ds.prefetch(2))
+
+  def _make_checkpoint(self):
+    # One device: the streams' positions are saved too. A distributed run
+    # saves none (see distribute.py); its streams skip ahead on resume.
+    streams = {} if self.strategy else {
+        f"stream_{i}": self.streams[n] for i, n in enumerate(self.names)}
+    self.checkpoint = tf.train.Checkpoint(
+        model=model_lib.structured_variables(self.model),
+        optimizer=self.optimizer, step=self.step, **streams)
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, self.output_dir, max_to_keep=self._keep_checkpoints)
+
+  def _skip_streams_to_step(self):
+    """New streams positioned after the batches of the first `step` steps."""
+    done = distribute.steps_per_problem(self.mixer, self.names,
+                                        int(self.step))
+    for i, p in enumerate(self.problems):
+      if self.strategy is None:
+        self.streams[p.name] = self._local_stream(i, p, done[p.name])
+      else:
+        self.streams[p.name] = distribute.stream(
+            self.strategy, p, self.data_dir,
+            distribute.per_replica_hparams(self.hparams,
+                                           self.placement.num_replicas),
+            self.hparams.seed + i, done[p.name])
+
   def _log_dropped(self, p):
     max_len = self.hparams.max_length
     dropped = p.dropped_by_length(self.data_dir, "train", max_len)
@@ -127,6 +176,10 @@ class Trainer:
     """Restores the newest complete checkpoint, skipping broken ones."""
     for path in reversed(self.manager.checkpoints):
       try:
+        if self.strategy is None and not any(
+            k.startswith("stream_0/") for k, _ in
+            tf.train.list_variables(path)):
+          return self._restore_without_streams(path)
         self.checkpoint.restore(path).assert_existing_objects_matched()
         log.info("resumed from %s at step %d", path, int(self.step))
         return path
@@ -136,6 +189,19 @@ class Trainer:
         log.warning("checkpoint %s is unreadable (%s); trying the one "
                     "before", path, str(e).splitlines()[0][:200])
     return None
+
+  def _restore_without_streams(self, path):
+    """One device resuming a distributed run's checkpoint (no input state):
+    the streams skip ahead to its step."""
+    tf.train.Checkpoint(
+        model=model_lib.structured_variables(self.model),
+        optimizer=self.optimizer, step=self.step).restore(
+            path).assert_existing_objects_matched()
+    self._skip_streams_to_step()
+    self._make_checkpoint()
+    log.info("resumed from %s at step %d (input streams skipped ahead)",
+             path, int(self.step))
+    return path
 
   # --- compiled steps -------------------------------------------------------
   def _loss(self, name, features, training):
@@ -151,6 +217,8 @@ class Trainer:
   def _make_train_step(self, name):
     hp = self.hparams
     scale = float(self.loss_weights.get(name, 1.0))
+    if self.strategy is not None:
+      return self._make_distributed_train_step(name, scale)
     variables = None
 
     @tf.function(input_signature=[self.signatures[name]])
@@ -185,6 +253,17 @@ class Trainer:
 
     del variables
     return step
+
+  def _make_distributed_train_step(self, name, scale):
+    def loss_fn(features):
+      _, _, aux, loss_sum, weight = self._loss(name, features, True)
+      extra = [tf.cast(v, tf.float32) for k, v in aux.items()
+               if not is_stat(k)]
+      aux = {k: tf.cast(v, tf.float32) for k, v in aux.items()}
+      return loss_sum, weight, extra, aux, scale
+
+    return distribute.train_step(self.strategy, loss_fn, self.model,
+                                 self.optimizer, self.hparams.clip_grad_norm)
 
   def _make_eval_step(self, name):
     @tf.function(input_signature=[self.signatures[name]])
@@ -247,6 +326,8 @@ class Trainer:
     self.eval_writer.flush()
 
   def save(self):
+    if not self.is_chief:  # nothing to save that the chief does not
+      return None
     path = self.manager.save(checkpoint_number=int(self.step))
     log.info("saved %s", path)
     return path
@@ -258,8 +339,8 @@ class Trainer:
     start_step = int(self.step)
     # Every step's loss; a resumed run appends the steps it redoes, so a
     # reader keeps the last line of each step.
-    self._loss_log = open(os.path.join(self.output_dir, "train_loss.jsonl"),
-                          "a")
+    self._loss_log = open(os.path.join(self.output_dir, "train_loss.jsonl")
+                          if self.is_chief else os.devnull, "a")
     if start_step >= train_steps:
       log.info("already trained to step %d >= train_steps=%d", start_step,
                train_steps)
@@ -273,12 +354,14 @@ class Trainer:
       step = int(self.step)
       name = self.mixer.choose(step)
       try:
-        batch = next(self.streams[name])
+        if self.strategy is None:
+          out = self._train_steps[name](next(self.streams[name]))
+        else:  # the distributed step takes its batches from the iterator
+          out = self._train_steps[name](self.streams[name])
       except tf.errors.DataLossError:
         p = self.problems[self.names.index(name)]
         raise data_io.find_corrupt(p.shard_files(self.data_dir, "train")) or (
             data_io.DataError(f"{name}: corrupt training data"))
-      out = self._train_steps[name](batch)
       counts[name] += 1
       self.step.assign_add(1)
       loss = float(out["loss"])
@@ -317,7 +400,8 @@ class Trainer:
           for n, s in share.items():
             tf.summary.scalar(f"{n}/share_of_steps", s)
         last.update(time=now, step=step, tokens=0.0)
-      if step % eval_every == 0 or step == train_steps:
+      if (step % eval_every == 0 or step == train_steps) and self.is_chief:
+        # Other workers wait for the chief at the next step's all-reduce.
         self.save()
         results = self.evaluate(eval_steps)
         total = max(sum(counts.values()), 1)
@@ -364,12 +448,20 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
           hparams_overrides="", eval_every=1000, eval_steps=50,
           log_every=100, mixing="round_robin", loss_weights=None,
           rate_caps=None, keep_checkpoints=5, after_eval=None,
-          eval_decode=0):
+          eval_decode=0, distribution="", worker_hosts="", task_index=None,
+          devices=""):
   """Trains (or resumes) a model; returns the last eval's metrics.
 
   eval_decode: if > 0, each eval also decodes that many dev examples per
   problem and reports the problem's own metrics (see decoded_metrics).
+  distribution: "" (one device), "mirrored" (local `devices`, default every
+  GPU) or "multi_worker" (`worker_hosts` and `task_index`, or TF_CONFIG);
+  see t2tlite/distribute.py. Only the chief evaluates: other workers return
+  {}.
   """
+  # First: multi-worker training must configure TensorFlow at startup.
+  strategy, placement = distribute.create_strategy(
+      distribution, worker_hosts, task_index, devices)
   if eval_decode and after_eval is None:
     after_eval = decoded_metrics(eval_decode)
   stored = run_config.read(output_dir)
@@ -380,9 +472,10 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
   hparams = hparams.override(hparams_overrides)
   trainer = Trainer(problems, model, hparams_set, hparams, data_dir,
                     output_dir, mixing=mixing, loss_weights=loss_weights,
-                    rate_caps=rate_caps, keep_checkpoints=keep_checkpoints)
+                    rate_caps=rate_caps, keep_checkpoints=keep_checkpoints,
+                    strategy=strategy, placement=placement)
   results = trainer.train(train_steps, eval_every, eval_steps, log_every,
                           after_eval=after_eval)
-  if not results:
+  if not results and trainer.is_chief:
     results = trainer.evaluate(eval_steps)
   return results

@@ -17,6 +17,17 @@ def normalize_pixels(images):
   return tf.cast(images, tf.float32) / 127.5 - 1.0
 
 
+def to_rgb(images):
+  """Grey images become RGB: one image net serves every image problem
+  (Fashion-MNIST's grey and Tux Paint's colour alike), as the paper shared
+  one net per modality."""
+  channels = tf.shape(images)[-1]
+  rgb = tf.cond(tf.equal(channels, 1),
+                lambda: tf.tile(images, [1, 1, 1, 3]),
+                lambda: images[..., :3])
+  return tf.ensure_shape(rgb, [None, None, None, 3])
+
+
 def flatten_2d(x):
   """[B, h, w, d] -> ([B, h * w, d], (h, w)); h and w may be tensors."""
   shape = tf.shape(x)
@@ -57,7 +68,7 @@ class ImageModality(modality.Modality):
     if x.shape.rank != 4:
       raise ValueError(f"image modality takes [B, H, W, C] images, got "
                        f"shape {x.shape}")
-    h = self.h2(self.h1(normalize_pixels(x)))
+    h = self.h2(self.h1(to_rgb(normalize_pixels(x))))
     h = self.r3(self.r2(self.r1(h)))
     seq, spatial = flatten_2d(h)
     mask = tf.ones(tf.shape(seq)[:2], tf.bool)
