@@ -82,7 +82,15 @@ def run(prog, fv, main, argv=None):
     fail(prog, "interrupted", 130)
   except OSError as e:
     if e.errno == 28:  # ENOSPC
-      fail(prog, f"disk full: {e}", EXIT_FAILED)
+      fail(prog, f"disk full: {e}; the last complete checkpoint is kept",
+           EXIT_FAILED)
+    raise
+  except Exception as e:  # pylint: disable=broad-except
+    # TensorFlow reports a full disk (checkpoints, summaries) as an OpError.
+    if "No space left on device" in str(e):
+      fail(prog, "disk full while writing a checkpoint or summary: "
+           f"{str(e).splitlines()[0][:200]}; the last complete checkpoint "
+           "is kept", EXIT_FAILED)
     raise
 
 

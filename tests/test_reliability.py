@@ -115,3 +115,39 @@ def test_datagen_killed_anywhere_then_rerun_is_identical(tmp_path):
       assert (got["examples"], got["sha256"]) == (want["examples"],
                                                   want["sha256"])
     assert not [n for n in os.listdir(d) if n.endswith(".incomplete")]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+  """A 6 MiB filesystem of our own (tmpfs; needs root, else skipped)."""
+  mnt = tmp_path / "disk"
+  mnt.mkdir()
+  if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs",
+                     str(mnt)], capture_output=True).returncode != 0:
+    pytest.skip("cannot mount a tmpfs here (not root?)")
+  try:
+    yield mnt
+  finally:
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_disk_full_is_a_clear_error_and_keeps_the_checkpoint(zen_data,
+                                                             small_disk):
+  out = str(small_disk / "run")
+  run_cli("t2t_trainer", *trainer_args(zen_data, out, 10))
+  filler = small_disk / "filler"
+  fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+  for chunk in (65536, 1):  # fill the disk to the last byte
+    try:
+      while True:
+        os.write(fd, b"\0" * chunk)
+    except OSError:
+      pass
+  os.close(fd)
+  proc = run_cli("t2t_trainer", *trainer_args(zen_data, out, 20),
+                 check=False)
+  assert proc.returncode == 1, proc.stderr[-2000:]
+  assert "disk full" in proc.stderr.splitlines()[-1]
+  os.remove(filler)
+  again = run_cli("t2t_trainer", *trainer_args(zen_data, out, 20))
+  assert "resumed from" in again.stderr and "at step 10" in again.stderr
