@@ -194,3 +194,20 @@ from t2tlite.models import transformer as _transformer  # noqa: E402
 
 _registry.register_model("poisonable_transformer_for_cli")(
     type("OtherModel", (_transformer.Transformer,), {}))
+
+
+def test_output_dir_trained_with_another_vocabulary(zen_data, zen_run,
+                                                    tmp_path, capsys):
+  import shutil
+  import usr_dir_example
+  from t2tlite import vocab as vocab_lib
+  data = tmp_path / "data"
+  shutil.copytree(zen_data, data)
+  vocab_lib.train_subword_vocab(
+      vocab_lib.vocab_path(str(data), "zen_words"),
+      usr_dir_example.zen_lines() * 3, 120)
+  line = in_process("t2t_trainer", [
+      "--problem=zen_reverse", U, f"--data_dir={data}", "--train_steps=400",
+      "--model=transformer", "--hparams_set=zen_tiny",
+      f"--output_dir={zen_run}"], capsys)
+  assert "vocabulary or modality changed" in line

@@ -39,6 +39,13 @@ def test_joint_training_of_all_modalities_through_the_cli(joint_data,
   assert sorted(e["problem"] for e in evals) == sorted(problems)
   for e in evals:
     assert math.isfinite(e["loss"]) and e["share_of_steps"] == 1 / 3
+  # The loss falls: the last 5 steps of each problem against its first 5.
+  losses = {}
+  for line in open(os.path.join(out, "train_loss.jsonl")):
+    rec = json.loads(line)
+    losses.setdefault(rec["problem"], []).append(rec["loss"])
+  for p in ("zen_reverse", "image_digits"):
+    assert np.mean(losses[p][-5:]) < np.mean(losses[p][:5]), (p, losses[p])
   by = {e["problem"]: e for e in evals}
   assert "decoded_bleu" in by["zen_reverse"]
   assert "decoded_accuracy" in by["image_digits"]
