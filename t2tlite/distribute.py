@@ -14,10 +14,13 @@ update one device makes with B tokens.
 
 Input: each worker builds its own pipeline (distribute_datasets_from_function)
 over its own part of the train shard files, Problem.batched(shard=(workers,
-index)), so no two workers read the same examples in an epoch. We do not use
-experimental_distribute_dataset: its auto-sharding cannot see the file reader
-inside the endless epoch loop (Dataset.counter().flat_map) and falls back to
-every worker reading everything and dropping most of it.
+index)), so no two workers read the same examples in an epoch (the files are
+reshuffled each epoch, identically on every worker, before being divided).
+With several local replicas, consecutive batches of the worker's pipeline go
+to its replicas. We do not use experimental_distribute_dataset: its
+auto-sharding cannot see the file reader inside the endless epoch loop
+(Dataset.counter().flat_map) and falls back to every worker reading
+everything and dropping most of it; nor could it split a bucketed batch.
 
 Checkpoints: only the chief writes anything in output_dir. Every worker
 restores from output_dir, which must be one directory that every worker can
@@ -27,6 +30,11 @@ other workers' iterators, so a distributed checkpoint holds no input state:
 each stream skips ahead to the step instead. A stream is a pure function of
 (seed, shard), so this gives the batches an uninterrupted run would have
 seen, at the cost of reading (not training on) the batches already done.
+Resuming with another number of workers or devices is allowed (the hparams
+are global) but then reads other batches than an uninterrupted run.
+
+Dropout: every replica starts from the same seed state, so replicas draw
+the same masks for equal shapes (on different examples).
 """
 import collections
 import contextlib
@@ -130,13 +138,26 @@ Placement = collections.namedtuple("Placement", [
 ONE_DEVICE = Placement(1, 0, True, 1)
 
 
+def placement(strategy):
+  """Where this process stands in a strategy's cluster (None: one device)."""
+  if strategy is None:
+    return ONE_DEVICE
+  replicas = strategy.num_replicas_in_sync
+  resolver = getattr(strategy, "cluster_resolver", None)
+  cluster = resolver.cluster_spec().as_dict() if resolver else {}
+  if not cluster:
+    return Placement(1, 0, True, replicas)
+  count, index, chief = position({"cluster": cluster, "task": {
+      "type": resolver.task_type, "index": resolver.task_id}})
+  return Placement(count, index, chief, replicas)
+
+
 def create_strategy(distribution, worker_hosts=None, task_index=None,
                     devices=None):
   """The tf.distribute strategy for the flags; None for one device.
 
   Call it before any other TensorFlow work: multi_worker configures the
   collective ops of the process, which TensorFlow allows only at startup.
-  Returns (strategy, Placement).
   """
   distribution = (distribution or "").strip()
   if distribution not in DISTRIBUTIONS:
@@ -149,28 +170,39 @@ def create_strategy(distribution, worker_hosts=None, task_index=None,
     raise DistributeError("--worker_hosts and --task_index need "
                           "--distribution=multi_worker")
   if not distribution:
-    return None, ONE_DEVICE
+    return None
   if distribution == "mirrored":
     names = [d.strip() for d in (devices or "").split(",") if d.strip()]
     strategy = tf.distribute.MirroredStrategy(devices=names or None)
-    n = strategy.num_replicas_in_sync
-    log.info("mirrored training on %d device(s): %s", n,
+    log.info("mirrored training on %d device(s): %s",
+             strategy.num_replicas_in_sync,
              ", ".join(strategy.extended.worker_devices))
-    return strategy, Placement(1, 0, True, n)
+    return strategy
   cfg = cluster_config(worker_hosts, task_index)
-  count, index, chief = position(cfg)
   resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
       tf.train.ClusterSpec(cfg["cluster"]), task_type=cfg["task"]["type"],
       task_id=int(cfg["task"]["index"]), rpc_layer="grpc")
+  _fresh_eager_context()
   try:
     strategy = tf.distribute.MultiWorkerMirroredStrategy(
         cluster_resolver=resolver)
   except RuntimeError as e:
     raise DistributeError(f"cannot start multi-worker training: {e}") from e
-  placement = Placement(count, index, chief, strategy.num_replicas_in_sync)
-  log.info("worker %d of %d%s, %d replica(s) in sync", index, count,
-           " (chief)" if chief else "", placement.num_replicas)
-  return strategy, placement
+  where = placement(strategy)
+  log.info("worker %d of %d%s, %d replica(s) in sync", where.worker_index,
+           where.num_workers, " (chief)" if where.is_chief else "",
+           where.num_replicas)
+  return strategy
+
+
+def _fresh_eager_context():
+  """Undoes the device start of `import t2tlite` (done there to silence the
+  devices' start-up log): collective ops can only be configured in an eager
+  context that has not started. Safe only before any tensor exists, which
+  is why create_strategy must come first."""
+  from tensorflow.python.eager import context  # pylint: disable=g-direct-tensorflow-import,import-outside-toplevel
+  if context.context()._context_handle is not None:  # pylint: disable=protected-access
+    context._reset_context()  # pylint: disable=protected-access
 
 
 def scope(strategy):
@@ -282,10 +314,11 @@ def train_step(strategy, loss_fn, model, optimizer, clip_grad_norm):
                        (tf.add_n(extra) / num_replicas if extra else 0.0))
     grads = tape.gradient(share, variables)
     used[:] = [i for i, g in enumerate(grads) if g is not None]
-    # Dense: every worker's gradient then has the variable's shape, which
-    # the collective all-reduce needs (sparse slices differ per batch).
-    grads = ctx.all_reduce(sum_, [tf.convert_to_tensor(grads[i])
-                                  for i in used])
+    # Embedding gradients stay IndexedSlices (all-reduced by gathering the
+    # slices of every replica): Keras' Adam squares each slice of a sparse
+    # gradient before summing duplicates, so densifying them here would
+    # train differently from one device on the same global batch.
+    grads = ctx.all_reduce(sum_, [grads[i] for i in used])
     sums = ctx.all_reduce(sum_, {"loss_sum": loss_sum, "total": share})
     out = {"loss": sums["loss_sum"] / tf.maximum(tokens, 1.0),
            "total_loss": sums["total"], "tokens": tokens}

@@ -30,6 +30,20 @@ class TrainingError(RuntimeError):
   """Training cannot go on (e.g. the loss stays non-finite)."""
 
 
+# What a collective op raises when a peer worker has died or restarted.
+LOST_WORKER = (tf.errors.UnavailableError, tf.errors.AbortedError,
+               tf.errors.CancelledError, tf.errors.DeadlineExceededError)
+
+
+def _reason(error):
+  """The line of a collective op's error that says what happened."""
+  lines = [l.strip() for l in str(error).splitlines() if l.strip()]
+  for line in lines:
+    if "aborted by" in line or "connect" in line.lower():
+      return line[:200]
+  return type(error).__name__
+
+
 def relaxed_signature(element_spec):
   """Every dimension unknown: one trace serves every batch shape."""
   return tf.nest.map_structure(
@@ -46,12 +60,10 @@ class Trainer:
 
   def __init__(self, problems, model, hparams_set, hparams, data_dir,
                output_dir, mixing="round_robin", loss_weights=None,
-               rate_caps=None, keep_checkpoints=5, strategy=None,
-               placement=None):
-    # strategy: a tf.distribute strategy (None: one device, the plain path)
-    # with its distribute.Placement.
+               rate_caps=None, keep_checkpoints=5, strategy=None):
+    # strategy: a tf.distribute strategy; None: one device, the plain path.
     self.strategy = strategy
-    self.placement = placement or distribute.ONE_DEVICE
+    self.placement = distribute.placement(strategy)
     self.is_chief = self.placement.is_chief
     self.problems = [registry.problem(p) if isinstance(p, str) else p
                      for p in problems]
@@ -362,6 +374,14 @@ class Trainer:
         p = self.problems[self.names.index(name)]
         raise data_io.find_corrupt(p.shard_files(self.data_dir, "train")) or (
             data_io.DataError(f"{name}: corrupt training data"))
+      except LOST_WORKER as e:
+        if self.strategy is None:
+          raise
+        raise TrainingError(
+            f"step {step + 1}: lost contact with another worker "
+            f"({_reason(e)}); restart every "
+            "worker with the same flags: they resume together from the "
+            f"last checkpoint in {self.output_dir}") from e
       counts[name] += 1
       self.step.assign_add(1)
       loss = float(out["loss"])
@@ -460,8 +480,8 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
   {}.
   """
   # First: multi-worker training must configure TensorFlow at startup.
-  strategy, placement = distribute.create_strategy(
-      distribution, worker_hosts, task_index, devices)
+  strategy = distribute.create_strategy(distribution, worker_hosts,
+                                       task_index, devices)
   if eval_decode and after_eval is None:
     after_eval = decoded_metrics(eval_decode)
   stored = run_config.read(output_dir)
@@ -473,7 +493,7 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
   trainer = Trainer(problems, model, hparams_set, hparams, data_dir,
                     output_dir, mixing=mixing, loss_weights=loss_weights,
                     rate_caps=rate_caps, keep_checkpoints=keep_checkpoints,
-                    strategy=strategy, placement=placement)
+                    strategy=strategy)
   results = trainer.train(train_steps, eval_every, eval_steps, log_every,
                           after_eval=after_eval)
   if not results and trainer.is_chief:
