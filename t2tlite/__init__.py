@@ -24,8 +24,9 @@ def _quiet_import_tensorflow():
   devnull = _os.open(_os.devnull, _os.O_WRONLY)
   try:
     _os.dup2(devnull, 2)
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    tf.config.list_logical_devices()
+    # Devices are not started here: multi-worker training must configure
+    # collective ops before TensorFlow's context starts.
+    import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel
   finally:
     _os.dup2(saved, 2)
     _os.close(saved)

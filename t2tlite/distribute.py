@@ -200,9 +200,10 @@ def _fresh_eager_context():
   devices' start-up log): collective ops can only be configured in an eager
   context that has not started. Safe only before any tensor exists, which
   is why create_strategy must come first."""
-  from tensorflow.python.eager import context  # pylint: disable=g-direct-tensorflow-import,import-outside-toplevel
-  if context.context()._context_handle is not None:  # pylint: disable=protected-access
-    context._reset_context()  # pylint: disable=protected-access
+  # pylint: disable=import-outside-toplevel,protected-access
+  from tensorflow.python.eager import context
+  if context.context()._context_handle is not None:
+    context._reset_context()
 
 
 def scope(strategy):
@@ -333,7 +334,10 @@ def train_step(strategy, loss_fn, model, optimizer, clip_grad_norm):
     # is computed once, in cross-replica context, from the first copy, so
     # the finiteness test and the clipping agree on every worker.
     first = lambda x: strategy.experimental_local_results(x)[0]
-    grads = [first(g) for g in grads]
+    # Densified after the all-reduce, as on one device (trainer's
+    # dense_gradients): the same update, computed from the summed slices.
+    grads = [tf.convert_to_tensor(first(g)) if isinstance(
+        first(g), tf.IndexedSlices) else first(g) for g in grads]
     out = tf.nest.map_structure(first, out)
     variables = [model.trainable_variables[i] for i in used]
     norm = tf.linalg.global_norm(grads)

@@ -50,6 +50,18 @@ def relaxed_signature(element_spec):
       lambda s: tf.TensorSpec([None] * s.shape.rank, s.dtype), element_spec)
 
 
+def dense_gradients(grads):
+  """Embedding gradients as dense tensors.
+
+  Keras 3's Adam squares each slice of a sparse gradient before summing
+  repeated rows (sum of squares, not square of the sum), and global_norm of
+  such slices is not the norm of the gradient; every row of the task-token
+  lookup repeats in a batch. Dense gradients give the true update.
+  """
+  return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+          for g in grads]
+
+
 def is_stat(name):
   """Aux outputs named moe_stat_* are logged, never added to the loss."""
   return "_stat_" in name or name.startswith("stat_")
@@ -246,7 +258,7 @@ class Trainer:
       # Only the variables this problem uses get an update: another
       # modality's net must not drift on stale Adam moments.
       pairs = [(g, v) for g, v in zip(grads, train_vars) if g is not None]
-      grads = [g for g, _ in pairs]
+      grads = dense_gradients([g for g, _ in pairs])
       norm = tf.linalg.global_norm(grads)
       finite = tf.math.is_finite(total) & tf.math.is_finite(norm)
       if hp.clip_grad_norm > 0:

@@ -101,7 +101,8 @@ def env():
 
 def trainer_args(usr, data, out, *extra):
   return ["--problem=zen_split", f"--usr_dir={usr}", "--model=transformer",
-          "--hparams_set=transformer_tiny", "--hparams=batch_size=1024,learning_rate=0.01",
+          "--hparams_set=transformer_tiny",
+          "--hparams=batch_size=1024,learning_rate=0.01",
           f"--data_dir={data}", f"--output_dir={out}",
           f"--train_steps={STEPS}", "--eval_every=10", "--eval_steps=1",
           "--log_every=10", *extra]
