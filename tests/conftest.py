@@ -34,5 +34,5 @@ def zen_run(zen_data, tmp_path_factory):
   run_cli("t2t_trainer", "--problem=zen_reverse", f"--usr_dir={USR_DIR}",
           "--model=transformer", "--hparams_set=zen_tiny",
           f"--data_dir={zen_data}", f"--output_dir={out}",
-          "--train_steps=300", "--eval_every=150", "--eval_steps=5")
+          "--train_steps=400", "--eval_every=200", "--eval_steps=5")
   return str(out)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import USR_DIR, run_cli
+import usr_dir_example  # noqa: F401  (registers zen_* in this process)
 
 U = f"--usr_dir={USR_DIR}"
 needs_tts = pytest.mark.skipif(shutil.which("espeak-ng") is None,

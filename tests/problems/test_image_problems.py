@@ -320,6 +320,7 @@ def test_coco_on_mock_data(tmp_path):
 def test_training_stream_is_seeded_and_checkpointable(tmp_path):
   """The trainer checkpoints its input iterators: augmentation must allow it."""
   p = image_digits.ImageDigits()
+  p.augment_pad = 1  # digits train unaugmented; this test needs the shifts
   data_dir = str(tmp_path / "data")
   p.generate_data(data_dir, str(tmp_path / "tmp"))
   hp = HP.replace(image_batch_size=64)
