@@ -66,6 +66,9 @@ def run(prog, fv, main, argv=None):
     # per-problem train steps together; each of those traces only once.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
   import t2tlite  # noqa: F401  (registers the built-ins)
+  if not (fv.verbose or ("distribution" in fv and
+                         fv["distribution"].value == "multi_worker")):
+    t2tlite.quiet_start_devices()
   from t2tlite import registry, trainer, usr_dir
   errors = expected_errors()
   try:

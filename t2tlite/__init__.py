@@ -33,6 +33,25 @@ def _quiet_import_tensorflow():
     _os.close(devnull)
 
 
+def quiet_start_devices():
+  """Starts TensorFlow's devices with C++ stderr silenced (the CUDA probe
+  logs an error line on machines without a GPU). Not called at import:
+  multi-worker training must configure collectives before devices start."""
+  if _os.environ.get("T2TLITE_VERBOSE"):
+    return
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  _sys.stderr.flush()
+  saved = _os.dup(2)
+  devnull = _os.open(_os.devnull, _os.O_WRONLY)
+  try:
+    _os.dup2(devnull, 2)
+    tf.config.list_logical_devices()
+  finally:
+    _os.dup2(saved, 2)
+    _os.close(saved)
+    _os.close(devnull)
+
+
 _quiet_import_tensorflow()
 
 from t2tlite.registry import (register_problem, register_model,  # noqa

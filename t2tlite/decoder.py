@@ -144,7 +144,11 @@ class Decoder:
         out = fn(batch, tf.constant(self._max_len(problem, batch.shape[1]),
                                     tf.int32)).numpy()
         for j, i in enumerate(idx):
-          outputs[i] = _strip(out[j, 0])
+          # The batch decodes up to its longest input's limit; each output
+          # keeps its own input's limit, so an output that never ends does
+          # not depend on what it was batched with.
+          own = self._max_len(problem, arrays[i].shape[0])
+          outputs[i] = _strip(out[j, 0][:own])
       else:
         probs = fn(batch).numpy()
         for j, i in enumerate(idx):
