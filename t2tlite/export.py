@@ -124,6 +124,15 @@ class ServingModule(tf.Module):
         x = to_inputs(inputs)
         n = tf.minimum(tf.shape(x)[1], len(lengths) - 1)
         ids = decode_fn(x, tf.gather(max_len_table, n))[:, 0, :]
+        # Each output keeps its own input's limit, as in the decoder, so
+        # an output that never ends does not depend on its batch mates.
+        if x.dtype.is_integer:
+          own_n = tf.reduce_sum(tf.cast(tf.not_equal(x, 0), tf.int32), 1)
+        else:
+          own_n = tf.fill([tf.shape(x)[0]], n)
+        own = tf.gather(max_len_table, tf.minimum(own_n, len(lengths) - 1))
+        keep = tf.range(tf.shape(ids)[1])[None, :] < own[:, None]
+        ids = ids * tf.cast(keep, ids.dtype)
         text = to_text(ids)
         if self.kind == "text":  # the decoder leaves blank lines blank
           blank = tf.equal(tf.strings.strip(inputs), "")
