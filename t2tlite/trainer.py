@@ -243,7 +243,6 @@ class Trainer:
     scale = float(self.loss_weights.get(name, 1.0))
     if self.strategy is not None:
       return self._make_distributed_train_step(name, scale)
-    variables = None
 
     @tf.function(input_signature=[self.signatures[name]])
     def step(features):
@@ -275,7 +274,6 @@ class Trainer:
       out.update({k: tf.cast(v, tf.float32) for k, v in aux.items()})
       return out
 
-    del variables
     return step
 
   def _make_distributed_train_step(self, name, scale):
