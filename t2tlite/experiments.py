@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from t2tlite import experiment_stats as stats
+
 # The embedded real problems, one per modality pairing.
 EMBEDDED = {
     "translation": "translate_ende_ddtp",
@@ -63,8 +65,15 @@ def experiment_runs(experiment, problems):
 
 def run_one(run, folder, model, hparams_set, data_dir, steps_per_problem,
             eval_points, test_examples, seed, log):
-  """Trains one run (resuming if it was cut short) and scores its tests."""
+  """Trains one run (resuming if it was cut short) and scores its tests.
+
+  A finished run's result is kept beside its folder and reused as is.
+  """
   out = os.path.join(folder, f"{run['name']}_seed{seed}")
+  done = out + ".json"
+  if os.path.exists(done):
+    with open(done) as f:
+      return json.load(f)
   steps = steps_per_problem * len(run["problems"])
   overrides = ",".join(filter(None, [run["hparams"], f"seed={seed}"]))
   cmd = [sys.executable, "-m", "t2tlite.bin.t2t_trainer",
@@ -80,19 +89,24 @@ def run_one(run, folder, model, hparams_set, data_dir, steps_per_problem,
   if proc.returncode != 0:
     raise RuntimeError(f"run {run['name']} failed; see its log in {folder}")
   train_seconds = time.time() - start
-  scores = {}
+  scores, decodes = {}, {}
   from t2tlite import decoder  # pylint: disable=import-outside-toplevel
   dec = decoder.Decoder(out, data_dir, "beam_size=1,batch_size=64")
   for p in run["problems"]:
-    scores[p], _, _ = dec.evaluate(p, "test", test_examples)
+    scores[p], hyps, refs = dec.evaluate(p, "test", test_examples)
+    decodes[p] = {"hyps": hyps, "refs": refs}
   curves = {}
   for line in open(os.path.join(out, "eval.jsonl")):
     rec = json.loads(line)
     curves.setdefault(rec["problem"], []).append((rec["step"], rec["loss"]))
   log(f"{run['name']} seed {seed}: {train_seconds:.0f}s, {scores}")
-  return {"run": run["name"], "seed": seed, "problems": run["problems"],
-          "train_seconds": train_seconds, "steps": steps, "scores": scores,
-          "curves": curves}
+  result = {"run": run["name"], "seed": seed, "problems": run["problems"],
+            "train_seconds": train_seconds, "steps": steps, "scores": scores,
+            "decodes": decodes, "curves": curves}
+  with open(done + ".tmp", "w") as f:
+    json.dump(result, f)
+  os.replace(done + ".tmp", done)
+  return result
 
 
 def summarize(results):
@@ -106,7 +120,8 @@ def summarize(results):
   for name, rs in by_run.items():
     cells = []
     for p in problems:
-      vals = [_main_metric(r["scores"][p]) for r in rs if p in r["scores"]]
+      vals = [stats.main_metric(r["scores"][p]) for r in rs
+              if p in r["scores"]]
       if not vals:
         cells.append("")
         continue
@@ -121,15 +136,37 @@ def summarize(results):
   return "\n".join(lines)
 
 
-_PREFERRED = ("bleu", "accuracy", "wer", "labelled_f1")
+def reference_run(experiment, problem):
+  """The run each other run is compared with, for one problem."""
+  return {"joint_vs_single": f"single_{problem}",
+          "parsing_transfer": "parsing_alone",
+          "ablations": "baseline",
+          "mixing": "mixing_round_robin"}[experiment]
 
 
-def _main_metric(scores):
-  for k in _PREFERRED:
-    if k in scores:
-      return k, float(scores[k])
-  k = sorted(scores)[0]
-  return k, float(scores[k])
+def compare(experiment, results, resamples=200):
+  """Markdown: each run against its reference on every shared problem, the
+  difference with a paired-bootstrap 95% interval over the test examples,
+  and whether it helped, hurt or stayed within noise."""
+  from t2tlite import registry  # pylint: disable=import-outside-toplevel
+  runs = {(r["run"], r["seed"]): r for r in results}
+  lines = ["| problem | run | seed | reference | difference [95% CI] | "
+           "verdict |", "|---|---|---|---|---|---|"]
+  for r in results:
+    for p in r["problems"]:
+      ref = runs.get((reference_run(experiment, p), r["seed"]))
+      if ref is None or ref is r or p not in ref.get("decodes", {}):
+        continue
+      metric, ref_value = stats.main_metric(ref["scores"][p])
+      a, b = ref["decodes"][p], r["decodes"][p]
+      diff, low, high = stats.paired_bootstrap(
+          registry.problem(p).score, metric, a["hyps"], b["hyps"], a["refs"],
+          resamples)
+      lines.append(
+          f"| {p} | {r['run']} | {r['seed']} | {ref['run']} ({metric} "
+          f"{ref_value:.2f}) | {diff:+.2f} [{low:+.2f}, {high:+.2f}] | "
+          f"{stats.verdict(metric, diff, low, high)} |")
+  return "\n".join(lines)
 
 
 def plot_curves(results, path):
@@ -175,6 +212,8 @@ def run_experiment(experiment, problems, folder, model, hparams_set,
             f"per problem {test_examples}; total training time "
             f"{sum(r['train_seconds'] for r in results):.0f}s")
   report = (f"# {experiment}\n\n{budget}\n\n{table}\n\n"
+            f"## Against the reference run\n\n"
+            f"{compare(experiment, results)}\n\n"
             f"![learning curves](curves.png)\n")
   with open(os.path.join(folder, "report.md"), "w") as f:
     f.write(report)

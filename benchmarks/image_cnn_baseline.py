@@ -1,0 +1,77 @@
+"""The reference a classifier must not fall behind: a plain small CNN.
+
+Trains a two-block Keras CNN (conv 32, conv 64, max-pool, dense 128) on an
+image classification problem's own input pipeline (same splits, same
+augmentation hparams as the framework's models) for a fixed CPU time, then
+prints its test accuracy beside the training time.
+
+  python benchmarks/image_cnn_baseline.py --data_dir=D \
+      --problem=image_fashion_mnist --minutes=5
+"""
+import argparse
+import time
+
+import numpy as np
+
+import t2tlite  # noqa: F401
+from t2tlite import registry
+
+
+def small_cnn(num_classes, channels):
+  import keras  # pylint: disable=import-outside-toplevel
+  L = keras.layers
+  return keras.Sequential([
+      L.Input((None, None, channels)),
+      L.Rescaling(1 / 127.5, offset=-1.0),
+      L.Conv2D(32, 3, activation="relu", padding="same"),
+      L.MaxPooling2D(),
+      L.Conv2D(64, 3, activation="relu", padding="same"),
+      L.MaxPooling2D(),
+      L.Flatten(),
+      L.Dense(128, activation="relu"),
+      L.Dropout(0.3),
+      L.Dense(num_classes),
+  ])
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__)
+  ap.add_argument("--data_dir", required=True)
+  ap.add_argument("--problem", default="image_fashion_mnist")
+  ap.add_argument("--minutes", type=float, default=5.0)
+  ap.add_argument("--batch_size", type=int, default=64)
+  ap.add_argument("--augment", default="true")
+  args = ap.parse_args()
+  import keras  # pylint: disable=import-outside-toplevel
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  p = registry.problem(args.problem)
+  hp = registry.hparams("multimodel_small").replace(
+      image_batch_size=args.batch_size,
+      image_augment=args.augment.lower() == "true")
+  pairs = lambda ds: ds.map(lambda ex: (ex["inputs"], ex["targets"][:, 0]))
+  train = pairs(p.batched(args.data_dir, "train", hp, True)).prefetch(4)
+  test = pairs(p.batched(args.data_dir, "test", hp, False))
+  model = small_cnn(len(p.class_names), p.channels)
+  model.compile(keras.optimizers.Adam(1e-3),
+                keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"])
+  start, steps = time.time(), 0
+  it = iter(train)
+  while time.time() - start < args.minutes * 60:
+    for _ in range(100):
+      model.train_on_batch(*next(it))
+    steps += 100
+  seconds = time.time() - start
+  correct = total = 0
+  for x, y in test:
+    pred = np.argmax(model.predict_on_batch(x), -1)
+    correct += int(np.sum(pred == y.numpy()))
+    total += len(pred)
+  print(f"{args.problem} small CNN: {steps} steps of {args.batch_size} in "
+        f"{seconds:.0f}s CPU time, test accuracy {correct / total:.4f} "
+        f"({total} test images)")
+  del tf
+
+
+if __name__ == "__main__":
+  main()
