@@ -42,6 +42,11 @@ setup(
         # In-graph sentencepiece (the same C++ library the decoder uses) for
         # SavedModels that take raw text; only t2tlite-exporter needs it.
         "export": ["tensorflow-text>=2.21,<2.22"],
+        # The performance benchmark's peer: Hugging Face T5 on PyTorch, the
+        # usual choice for multi-task text-to-text training, timed in the
+        # same run as ours (benchmarks/bench_peer.py). Optional: nothing else
+        # imports them.
+        "bench": ["torch==2.13.0", "transformers>=4.40"],
     },
     entry_points={"console_scripts": [
         "t2tlite-datagen=t2tlite.bin.t2t_datagen:run",
