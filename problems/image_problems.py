@@ -23,6 +23,7 @@ import numpy as np
 
 from t2tlite import problem as problem_lib
 from t2tlite import system_deps
+from t2tlite import text_problem
 from t2tlite import vocab as vocab_lib
 
 DEFAULT_BATCH = 32
@@ -302,14 +303,20 @@ class ImageCaptionProblem(ImageProblem):
     ds = self.dataset(data_dir, split, hparams, training, seed, shard)
     max_length = hparams.max_length
     ds = ds.filter(lambda ex: tf.shape(ex["targets"])[0] <= max_length)
-    if training:
-      ds = ds.repeat()
     size = self.input_size(hparams)
-    return ds.padded_batch(
-        batch_size(hparams),
-        padded_shapes={"inputs": [size, size, self.channels],
-                       "targets": [None]},
-        drop_remainder=training)
+    shapes = {"inputs": [size, size, self.channels], "targets": [None]}
+    if not training:  # few examples: full batches matter more than padding
+      return ds.padded_batch(batch_size(hparams), padded_shapes=shapes)
+    ds = ds.repeat()
+    # Bucketed by caption length: one padded batch of all lengths left three
+    # quarters of the target positions padded.
+    edges = text_problem.bucket_boundaries(max_length + 1, min_length=4,
+                                           step=1.3)
+    return ds.bucket_by_sequence_length(
+        lambda ex: tf.shape(ex["targets"])[0], bucket_boundaries=edges,
+        bucket_batch_sizes=[batch_size(hparams)] * (len(edges) + 1),
+        padded_shapes=shapes, pad_to_bucket_boundary=False,
+        drop_remainder=True)
 
   def format_output(self, ids, data_dir, decode_hparams):
     return self.vocab(data_dir).decode(ids)

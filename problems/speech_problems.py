@@ -121,15 +121,23 @@ class SpeechProblem(problem_lib.Problem):
                    (tf.shape(ex["targets"])[0] <= hparams.max_length))
     if training:
       ds = ds.repeat()
-    edges = text_problem.bucket_boundaries(max_frames + 1, min_length=50)
-    sizes = [max(1, budget // e) for e in edges + [max_frames + 1]]
     inputs_shape = ([None] if self.input_modality == "audio_waveform" else
                     [None, audio.NUM_MEL_BINS])
+    shapes = {"inputs": inputs_shape, "targets": [None]}
+    frames = lambda ex: self.frames(ex["inputs"])
+    if training:
+      # Both lengths: bucketing by frames alone left 30% of the
+      # transcripts' positions padded.
+      return text_problem.bucket_by_two_lengths(
+          ds, (frames, lambda ex: tf.shape(ex["targets"])[0]),
+          (max_frames + 1, hparams.max_length + 1),
+          (budget, hparams.batch_size), shapes, min_lengths=(50, 8))
+    edges = text_problem.bucket_boundaries(max_frames + 1, min_length=50)
+    sizes = [max(1, budget // e) for e in edges + [max_frames + 1]]
     return ds.bucket_by_sequence_length(
-        lambda ex: self.frames(ex["inputs"]), bucket_boundaries=edges,
-        bucket_batch_sizes=sizes,
-        padded_shapes={"inputs": inputs_shape, "targets": [None]},
-        pad_to_bucket_boundary=False, drop_remainder=False)
+        frames, bucket_boundaries=edges, bucket_batch_sizes=sizes,
+        padded_shapes=shapes, pad_to_bucket_boundary=False,
+        drop_remainder=False)
 
   # --- decoding and scoring -------------------------------------------------
   def load_file(self, path):

@@ -65,7 +65,9 @@ def check_resume(existing, model, hparams, problems, specs):
     raise ConfigError(f"output_dir was trained with model "
                       f"'{existing['model']}', not '{model}'")
   old, new = existing["hparams"].values(), hparams.values()
-  diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+  added = _added_since(existing, new)
+  diff = sorted(k for k in set(old) | set(new)
+                if old.get(k) != new.get(k) and k not in added)
   if diff:
     k = diff[0]
     raise ConfigError(f"output_dir was trained with {k}={old.get(k)!r}; "
@@ -80,3 +82,17 @@ def check_resume(existing, model, hparams, problems, specs):
       raise ConfigError(f"problem {s.name} differs from the one output_dir "
                         f"was trained on (vocabulary or modality changed): "
                         f"{old_specs[s.name]} vs {s}")
+
+
+def _added_since(existing, new):
+  """Hparams this version has that the run's did not, left at their
+  defaults: a release that adds a setting keeps its old behaviour as the
+  default, so an older output_dir still resumes (and decodes)."""
+  from t2tlite import registry  # pylint: disable=import-outside-toplevel
+  old = existing["hparams"].values()
+  try:
+    defaults = registry.hparams(existing["hparams_set"]).values()
+  except Exception:  # pylint: disable=broad-except
+    return set()   # unknown set (a usr_dir not loaded): nothing is waived
+  return {k for k in new if k not in old and k in defaults and
+          new[k] == defaults[k]}

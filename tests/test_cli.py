@@ -85,6 +85,20 @@ def test_resume_continues_at_the_same_step(zen_data, tmp_path):
   bad = run_cli("t2t_trainer", *args, "--train_steps=60",
                 "--hparams=hidden_size=64", check=False)
   assert "hidden_size" in one_error_line(bad)
+  # A run from an older release, before a setting existed, still resumes
+  # while the setting keeps its default; changing it is an error.
+  cfg_path = os.path.join(out, "t2tlite_run.json")
+  cfg = json.load(open(cfg_path))
+  hp = json.loads(cfg["hparams"])
+  for part in ("values", "types"):
+    del hp[part]["image_filters_scale"]
+  cfg["hparams"] = json.dumps(hp)
+  json.dump(cfg, open(cfg_path, "w"))
+  proc = run_cli("t2t_trainer", *args, "--train_steps=50")
+  assert "at step 40" in proc.stderr
+  bad = run_cli("t2t_trainer", *args, "--train_steps=60",
+                "--hparams=image_filters_scale=2.0", check=False)
+  assert "image_filters_scale" in one_error_line(bad)
 
 
 @pytest.mark.parametrize("cli,args,needle", [
