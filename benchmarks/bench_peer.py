@@ -1,0 +1,316 @@
+"""t2tlite's Transformer against the PyTorch peer (HF T5), in one run.
+
+  python benchmarks/bench_peer.py [--sections train,generate] [--quick]
+
+train:     target tokens/s of a training step (forward, backward, clipping,
+           Adam) of transformer_base at vocabulary 8,192 on batch x length
+           source and target tokens (default 64 x 64 = 4,096 per step):
+           ours in fp32, with XLA (jit_compile) and in bfloat16 (where the
+           hparam mixed_precision takes "bfloat16"), through the trainer's
+           own compiled step; the peer (a randomly initialised T5 of the
+           same shape, AdamW) in fp32 and under bfloat16 autocast. FLOPs per
+           step from the real shapes (forward x 3), MFU against a fp32
+           matmul timed in the same run.
+generate:  tokens/s of greedy and beam-4 generation at the peer's shapes
+           (batch 32, 32-token sources, exactly 64 new tokens), ours through
+           t2tlite/search.py with the model's incremental cache, the peer
+           through model.generate with its cache.
+Every figure is printed beside its target (ratio ours / peer) and written to
+--json. Without torch or transformers only ours is timed. On a shared CPU
+the figures are noisy: compare within one run.
+"""
+import argparse
+import gc
+import json
+import os
+import resource
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# t2tlite first: it imports TensorFlow with its C++ start-up lines silenced.
+import t2tlite  # noqa: E402  (registers models, hparams, modalities)
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from t2tlite import model as model_lib  # noqa: E402
+from t2tlite import optimization  # noqa: E402
+from t2tlite import registry  # noqa: E402
+from t2tlite import search  # noqa: E402
+from t2tlite import trainer as trainer_lib  # noqa: E402
+from t2tlite.hparams_lib import HParamsError  # noqa: E402
+from t2tlite.problem import ProblemSpec  # noqa: E402
+from t2tlite.vocab import EOS_ID  # noqa: E402
+
+import bench_multimodel  # noqa: E402  (its fp32 matmul reference)
+import peer_t5  # noqa: E402
+
+TARGET = peer_t5.TARGET
+
+
+def _spec(vocab):
+  return ProblemSpec("p", "text", vocab, None, "text", vocab, None, "to_de",
+                     2)
+
+
+def _random_ids(rng, batch, length, vocab):
+  # From 2 up: no padding (0) and no EOS (1) in the data.
+  return tf.constant(rng.randint(2, vocab, (batch, length)), tf.int64)
+
+
+def with_bfloat16(hp):
+  """(hp computing in bfloat16, "") or (None, why this tree cannot)."""
+  if not hasattr(model_lib, "set_precision"):
+    return None, "t2tlite.model has no set_precision"
+  try:
+    return hp.replace(mixed_precision="bfloat16"), ""
+  except HParamsError as e:  # no such hparam, or not a string
+    return None, str(e)
+
+
+def build_ours(hp, vocab, feats):
+  """The model at hp's precision (as the trainer sets it), built, and the
+  trainer's optimiser."""
+  keras.utils.set_random_seed(0)
+  model = registry.model("transformer")(hp, [_spec(vocab)])
+  if hp.get("mixed_precision"):
+    model_lib.set_precision(model, hp.mixed_precision)
+  model(feats, problem="p")
+  opt = optimization.optimizer(hp)
+  opt.build(model.trainable_variables)
+  return model, opt
+
+
+def train_step(model, hp, opt, feats, jit):
+  """The trainer's own compiled step (clipping, Adam and all), built on a
+  Trainer shell that holds only what the step reads: no data files. jit:
+  XLA through the jit_compile hparam where it exists, else the step's
+  Python function rewrapped with jit_compile=True."""
+  sig = {k: tf.TensorSpec([None, None], v.dtype) for k, v in feats.items()}
+  rewrap = jit and "jit_compile" not in hp
+  if jit and not rewrap:
+    hp = hp.replace(jit_compile=True)
+  shell = trainer_lib.Trainer.__new__(trainer_lib.Trainer)
+  shell.model, shell.hparams, shell.optimizer = model, hp, opt
+  shell.strategy, shell.loss_weights = None, {}
+  shell.signatures = {"p": sig}
+  step = shell._make_train_step("p")  # pylint: disable=protected-access
+  if rewrap:
+    step = tf.function(step.python_function, input_signature=[sig],
+                       jit_compile=True)
+  return step
+
+
+def ours_train_rate(hp, vocab, feats, steps, warmup, jit):
+  model, opt = build_ours(hp, vocab, feats)
+  step = train_step(model, hp, opt, feats, jit)
+  run = lambda: float(step(feats)["loss"])
+  start = time.perf_counter()
+  run()  # traces and compiles
+  compile_s = time.perf_counter() - start
+  for _ in range(warmup - 1):
+    run()
+  warm_s = time.perf_counter() - start
+  start = time.perf_counter()
+  for _ in range(steps):
+    loss = run()
+  sec = (time.perf_counter() - start) / steps
+  params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+  del model, opt, step
+  keras.backend.clear_session()
+  gc.collect()
+  return {"sec_per_step": sec, "compile_s": compile_s, "warmup_s": warm_s,
+          "loss": loss, "params": params}
+
+
+def make_generate(model, beam, alpha=0.6):
+  """Greedy (beam 1) or beam search as the decoder runs it, with EOS
+  suppressed so every sequence runs to max_len (the peer's
+  min_new_tokens does the same)."""
+
+  # Unknown batch and length, as the decoder's signature: one trace.
+  @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int64),
+                                tf.TensorSpec([], tf.int32)])
+  def generate(inputs, max_len):
+    batch = tf.shape(inputs)[0]
+    state, _ = model.encode(inputs, "p", training=False)
+    if beam > 1:
+      state = search.tile_beams(state, beam)
+    cache = model.init_cache(state, "p", batch * beam, max_len)
+
+    def step(ids, i, c):
+      logits, c = model.decode_step(state, ids, i, c, "p")
+      no_eos = tf.one_hot(EOS_ID, tf.shape(logits)[-1], on_value=-search.INF,
+                          off_value=0.0, dtype=logits.dtype)
+      return logits + no_eos, c
+
+    if beam <= 1:
+      return search.greedy_search(step, cache, batch, max_len)[:, None, :]
+    seqs, _ = search.beam_search(step, cache, batch, beam, max_len, alpha)
+    return seqs
+
+  return generate
+
+
+def ours_generate_rates(hp, vocab, batch, src_len, new_tokens, beams, runs):
+  rng = np.random.RandomState(1)
+  inputs = _random_ids(rng, batch, src_len, vocab)
+  model, _ = build_ours(hp, vocab, {"inputs": inputs, "targets": inputs})
+  out = {}
+  for beam in beams:
+    gen = make_generate(model, beam)
+    max_len = tf.constant(new_tokens, tf.int32)
+    start = time.perf_counter()
+    seqs = gen(inputs, max_len)
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(runs):
+      seqs = gen(inputs, max_len).numpy()
+    sec = (time.perf_counter() - start) / runs
+    generated = sum(peer_t5.generated_length(row, EOS_ID)
+                    for row in seqs[:, 0].tolist())
+    out[beam] = {"sec_per_batch": sec, "compile_s": compile_s,
+                 "generated_tokens": generated,
+                 "tokens_per_s": generated / sec}
+  return out
+
+
+def _progress(name, run):
+  """A line as each run ends (a full run takes minutes), with the process's
+  peak resident memory so far (monotonic: it grows only when a run needs
+  more than every run before it)."""
+  run["process_peak_rss_gib"] = resource.getrusage(
+      resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+  print(f"  ... {name}: warm-up {run['warmup_s']:.0f} s, "
+        f"{run['sec_per_step']:.2f} s/step, process peak RSS "
+        f"{run['process_peak_rss_gib']:.1f} GiB", flush=True)
+
+
+def bench_train(args, hp, peer, peak, results):
+  b, n, vocab = args.batch, args.length, args.vocab
+  rng = np.random.RandomState(0)
+  feats = {"inputs": _random_ids(rng, b, n, vocab),
+           "targets": _random_ids(rng, b, n, vocab)}
+  flops = 3 * peer_t5.forward_flops(hp, b, n, n, vocab)
+  print(f"train {args.hparams_set}, vocab {vocab}, batch {b} x {n} source + "
+        f"{n} target tokens ({b * n:,} target tokens/step), "
+        f"{flops / 1e9:.1f} GFLOP/step (forward x 3), {args.train_steps} "
+        "timed steps each:")
+  runs = {}
+  hp_bf16, why = with_bfloat16(hp)
+  variants = [("ours fp32", hp, False), ("ours fp32 xla", hp, True)]
+  if hp_bf16 is not None:
+    variants.append(("ours bf16", hp_bf16, False))
+  for name, h, jit in variants:
+    runs[name] = ours_train_rate(h, vocab, feats, args.train_steps,
+                                 args.warmup, jit)
+    _progress(name, runs[name])
+  if peer is not None:
+    for name, bf16 in (("peer fp32", False), ("peer bf16", True)):
+      runs[name] = peer_t5.train_rate(peer, hp, vocab, b, n, n,
+                                      args.train_steps, args.warmup, bf16)
+      _progress(name, runs[name])
+  for r in runs.values():
+    sec = r["sec_per_step"]
+    r.update(tokens_per_s=b * n / sec, gflop_per_s=flops / sec / 1e9,
+             mfu_vs_fp32_matmul=flops / sec / peak)
+  ratios = peer_t5.train_lines(runs)
+  if hp_bf16 is None:
+    print(f"  ours bf16     skipped: {why}")
+  if peer is None:
+    print(f"  {peer_t5.SKIP_LINE}")
+  results["train"] = {"runs": runs, "flops_per_step": flops,
+                      "bf16_skipped": why or None, "ratios": ratios}
+
+
+def bench_generate(args, hp, peer, results):
+  b, s, new = args.gen_batch, args.gen_source, args.gen_tokens
+  beams = (1, args.beam)
+  print(f"generate {args.hparams_set}, batch {b}, {s}-token sources, {new} "
+        f"new tokens, {args.gen_runs} timed batches each:")
+  ours = ours_generate_rates(hp, args.vocab, b, s, new, beams,
+                             args.gen_runs)
+  out = {}
+  for beam in beams:
+    label = "greedy" if beam == 1 else f"beam {beam}"
+    row = {"ours": ours[beam]}
+    if peer is not None:
+      row["peer"] = peer_t5.generate_rate(peer, hp, args.vocab, b, s, new,
+                                          beam, args.gen_runs)
+    mine = ours[beam]["tokens_per_s"]
+    theirs = row.get("peer", {}).get("tokens_per_s")
+    row["ratio"] = peer_t5.ratio(mine, theirs)
+    row["target"] = TARGET
+    peer_text = (f"peer {theirs:,.0f} tok/s ("
+                 f"{row['peer']['generated_tokens']:,} tokens), "
+                 if theirs else "")
+    print(f"  {label:<7} ours {mine:>7,.0f} tok/s "
+          f"({ours[beam]['generated_tokens']:,} tokens), {peer_text}"
+          f"(target >= {TARGET}x peer: "
+          f"{peer_t5.verdict(row['ratio'], TARGET)})")
+    out[label] = row
+  if peer is None:
+    print(f"  {peer_t5.SKIP_LINE}")
+  results["generate"] = out
+
+
+def parse_args():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--sections", default="train,generate")
+  parser.add_argument("--hparams_set", default="transformer_base")
+  parser.add_argument("--vocab", type=int, default=8192)
+  parser.add_argument("--batch", type=int, default=64)
+  parser.add_argument("--length", type=int, default=64,
+                      help="source and target tokens per training example")
+  parser.add_argument("--train_steps", type=int, default=10)
+  parser.add_argument("--warmup", type=int, default=2,
+                      help="untimed steps first (the first one compiles)")
+  parser.add_argument("--gen_batch", type=int, default=32)
+  parser.add_argument("--gen_source", type=int, default=32)
+  parser.add_argument("--gen_tokens", type=int, default=64)
+  parser.add_argument("--beam", type=int, default=4)
+  parser.add_argument("--gen_runs", type=int, default=2)
+  parser.add_argument("--quick", action="store_true",
+                      help="tiny sizes, a smoke run of every path")
+  parser.add_argument("--json", default=os.path.join(
+      os.path.dirname(os.path.abspath(__file__)), "results",
+      "bench_peer.json"))
+  args = parser.parse_args()
+  if args.quick:
+    args.hparams_set, args.vocab, args.batch, args.length = (
+        "transformer_tiny", 512, 4, 8)
+    args.train_steps, args.warmup = min(args.train_steps, 2), 1
+    args.gen_batch, args.gen_source, args.gen_tokens, args.gen_runs = (
+        2, 8, 8, 1)
+  return args
+
+
+def main():
+  args = parse_args()
+  sections = args.sections.split(",")
+  t2tlite.quiet_start_devices()
+  tf.random.set_seed(0)
+  hp = registry.hparams(args.hparams_set)
+  peer = peer_t5.load()
+  peak = bench_multimodel.matmul_flops_per_s()
+  print(f"dense fp32 matmul 1024^3: {peak / 1e9:.1f} GFLOP/s "
+        f"({os.cpu_count()} CPUs visible, shared)")
+  results = {"args": vars(args), "cpus": os.cpu_count(),
+             "tensorflow": tf.__version__, "matmul_fp32_flops_per_s": peak,
+             "peer": peer_t5.versions(peer) if peer else None}
+  start = time.perf_counter()
+  if "train" in sections:
+    bench_train(args, hp, peer, peak, results)
+  if "generate" in sections:
+    bench_generate(args, hp, peer, results)
+  results["total_s"] = time.perf_counter() - start
+  print(f"total {results['total_s']:.0f} s")
+  os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+  with open(args.json, "w") as f:
+    json.dump(results, f, indent=1)
+  print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+  main()
