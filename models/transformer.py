@@ -98,6 +98,9 @@ class Transformer(model_lib.T2TModel):
                                                         name="decoder_ln")
     self.drop = keras.layers.Dropout(hp.dropout)
 
+  def build(self, input_shape):
+    del input_shape  # sublayers build on their first call
+
   def encode_body(self, inputs, mask, problem, training):
     bias = common.padding_bias(mask)
     x = self.drop(common.add_timing_signal(inputs), training=training)

@@ -48,6 +48,10 @@ class Decoder:
       self.model = model
     else:
       self.model = registry.model(cfg["model"])(self.hparams, cfg["specs"])
+      # Decoding runs in float32 even after bfloat16 training: the
+      # checkpoint's variables are float32 either way, and float32 keeps
+      # beam scores exact. (A live model passed in keeps its own policy.)
+      model_lib.set_precision(self.model, "")
       ckpt = checkpoint or tf.train.latest_checkpoint(output_dir)
       if ckpt is None:
         raise DecodeError(f"no checkpoint in {output_dir}")

@@ -5,12 +5,52 @@ the input and target modality nets, and a learned task-token embedding that
 is the first decoder input (the paper's To-German, To-Parse-Tree, ...).
 Subclasses implement `encode_body` and `decode_body`; they may override
 `init_cache` / `decode_step` with an incremental decoder.
+
+Precision is a per-model Keras dtype policy (see `set_precision`), never
+Keras' global one, so models of different precisions share a process.
 """
 import keras
 import tensorflow as tf
 
 from t2tlite import modality as modality_lib
 from t2tlite import problem as problem_lib
+
+
+# hparams.mixed_precision -> the Keras dtype policy of the model's layers.
+PRECISIONS = {"": "float32", "float32": "float32",
+              "bfloat16": "mixed_bfloat16"}
+
+
+def dtype_policy_name(mixed_precision):
+  """The Keras policy for a `mixed_precision` value; ValueError if unknown.
+
+  Run configs written before the setting was a string stored a bool
+  (False: float32; True: bfloat16).
+  """
+  if isinstance(mixed_precision, bool):
+    return "mixed_bfloat16" if mixed_precision else "float32"
+  if mixed_precision not in PRECISIONS:
+    allowed = ", ".join(repr(k) for k in PRECISIONS)
+    raise ValueError(f"unknown mixed_precision {mixed_precision!r}: use one "
+                     f"of {allowed} ('' means float32)")
+  return PRECISIONS[mixed_precision]
+
+
+def set_precision(model, mixed_precision):
+  """Sets the dtype policy of every layer of `model`, before its steps are
+  traced (before or after it is built: variables are float32 either way).
+
+  Keras 3 gives each layer the global policy of the moment it is created and
+  does not pass a model's policy down to its sublayers, so the policy is set
+  on each layer here rather than globally around construction. Layers with
+  `keep_float32 = True` (numerically delicate ones, such as MoE routing)
+  stay float32 throughout.
+  """
+  policy = dtype_policy_name(mixed_precision)
+  for layer in model._flatten_layers(include_self=True, recursive=True):  # pylint: disable=protected-access
+    layer.dtype_policy = ("float32" if getattr(layer, "keep_float32", False)
+                          else policy)
+  return model
 
 
 def shift_right(x, first):
@@ -87,7 +127,8 @@ class T2TModel(keras.Model):
         problem, tf.shape(targets)[0]), emb.dtype))
     out, aux2 = self.decode_body(dec_in, state, problem, training)
     logits = target_mod.top(out, training, context=state["context"])
-    return logits, {**aux, **aux2}
+    # Losses and softmaxes need float32 logits whatever the compute dtype.
+    return tf.cast(logits, tf.float32), {**aux, **aux2}
 
   # --- decoding: full recomputation by default ------------------------------
   def init_cache(self, state, problem, batch, max_len):
@@ -107,7 +148,7 @@ class T2TModel(keras.Model):
     out, _ = self.decode_body(dec_in, state, problem, False)
     out_i = tf.gather(out, [i], axis=1)
     logits = target_mod.top(out_i, False, context=state["context"])
-    return logits[:, 0, :], {"ids": ids}
+    return tf.cast(logits[:, 0, :], tf.float32), {"ids": ids}
 
 
 def structured_variables(layer, prefix=""):

@@ -21,7 +21,8 @@ def greedy_search(step_fn, cache, batch, max_len):
 
   def body(i, prev, ids, done, cache):
     logits, cache = step_fn(prev, i, cache)
-    nxt = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    nxt = tf.argmax(tf.cast(logits, tf.float32), axis=-1,
+                    output_type=tf.int32)
     nxt = tf.where(done, tf.zeros_like(nxt), nxt)
     ids = ids + tf.one_hot(i, max_len, dtype=tf.int32)[None, :] * nxt[:, None]
     done = done | tf.equal(nxt, EOS_ID)

@@ -62,6 +62,18 @@ def dense_gradients(grads):
           for g in grads]
 
 
+def check_precision_settings(hparams, strategy=None):
+  """ValueError for a mixed_precision or jit_compile value the trainer
+  cannot honour (old run configs may lack either key: their defaults)."""
+  model_lib.dtype_policy_name(hparams.get("mixed_precision", ""))
+  jit = hparams.get("jit_compile", False)
+  if not isinstance(jit, bool):
+    raise ValueError(f"jit_compile must be True or False, got {jit!r}")
+  if jit and strategy is not None:
+    raise ValueError("jit_compile=True compiles the one-device train step; "
+                     "it is not supported with a distribution strategy")
+
+
 def is_stat(name):
   """Aux outputs named moe_stat_* are logged, never added to the loss."""
   return "_stat_" in name or name.startswith("stat_")
@@ -74,6 +86,7 @@ class Trainer:
                output_dir, mixing="round_robin", loss_weights=None,
                rate_caps=None, keep_checkpoints=5, strategy=None):
     # strategy: a tf.distribute strategy; None: one device, the plain path.
+    check_precision_settings(hparams, strategy)  # before any slow setup
     self.strategy = strategy
     self.placement = distribute.placement(strategy)
     self.is_chief = self.placement.is_chief
@@ -107,6 +120,9 @@ class Trainer:
     # Under a strategy every variable is created in its scope (mirrored).
     with distribute.scope(strategy):
       self.model = registry.model(model)(hparams, self.specs)
+      # bfloat16 compute on float32 variables; the optimiser's state
+      # follows the variables, so it stays float32 too.
+      model_lib.set_precision(self.model, hparams.get("mixed_precision", ""))
       self.optimizer = optimization.optimizer(hparams)
     self.step = tf.Variable(0, dtype=tf.int64, name="global_step")
     self.streams = {}
@@ -244,7 +260,9 @@ class Trainer:
     if self.strategy is not None:
       return self._make_distributed_train_step(name, scale)
 
-    @tf.function(input_signature=[self.signatures[name]])
+    # XLA compiles once per concrete batch shape (each length bucket).
+    @tf.function(input_signature=[self.signatures[name]],
+                 jit_compile=bool(hp.get("jit_compile", False)))
     def step(features):
       with tf.GradientTape() as tape:
         _, _, aux, loss_sum, weight = self._loss(name, features, True)

@@ -47,6 +47,11 @@ class NoisyTopKGating(keras.layers.Layer):
   """H(x)_i = (x W_g)_i + N(0,1) * Softplus((x W_noise)_i) (noise in training);
   G(x) = Softmax(KeepTopK(H(x), k)); W_g and W_noise start at zero."""
 
+  # Routing stays float32 under mixed precision (model.set_precision): in
+  # bfloat16 the top-k among near-equal gate logits and the load's normal
+  # CDF would flip on rounding noise.
+  keep_float32 = True
+
   def __init__(self, num_experts, k, noise=True, **kwargs):
     super().__init__(**kwargs)
     if not 1 <= k <= num_experts:

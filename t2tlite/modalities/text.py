@@ -27,7 +27,10 @@ class TextModality(modality.Modality):
     if not self.built:
       self.build()
     ids = tf.cast(ids, tf.int32)
-    x = tf.gather(self.embedding, ids) * (self.hparams.hidden_size ** 0.5)
+    # Cast explicitly: decoding calls bottom() outside Keras' autocast scope,
+    # where the variable reads as float32.
+    x = tf.cast(tf.gather(self.embedding, ids), self.compute_dtype) * (
+        self.hparams.hidden_size ** 0.5)
     return x * tf.cast(tf.not_equal(ids, 0), x.dtype)[..., None]
 
   def bottom(self, x, training=False):
