@@ -64,7 +64,8 @@ def check_resume(existing, model, hparams, problems, specs):
   if existing["model"] != model:
     raise ConfigError(f"output_dir was trained with model "
                       f"'{existing['model']}', not '{model}'")
-  old, new = existing["hparams"].values(), hparams.values()
+  old = _normalized(existing["hparams"].values())
+  new = _normalized(hparams.values())
   added = _added_since(existing, new)
   diff = sorted(k for k in set(old) | set(new)
                 if old.get(k) != new.get(k) and k not in added)
@@ -82,6 +83,17 @@ def check_resume(existing, model, hparams, problems, specs):
       raise ConfigError(f"problem {s.name} differs from the one output_dir "
                         f"was trained on (vocabulary or modality changed): "
                         f"{old_specs[s.name]} vs {s}")
+
+
+def _normalized(values):
+  """Equal settings spelled differently compare equal: mixed_precision was
+  a bool before it named a precision (False is "", True is "bfloat16")."""
+  from t2tlite import model as model_lib  # pylint: disable=import-outside-toplevel
+  values = dict(values)
+  if "mixed_precision" in values:
+    values["mixed_precision"] = model_lib.dtype_policy_name(
+        values["mixed_precision"])
+  return values
 
 
 def _added_since(existing, new):
