@@ -1,20 +1,33 @@
 """MultiModel speed on this machine: prints figures, asserts nothing.
 
-  python benchmarks/bench_multimodel.py [--sections train,moe,decode]
+  python benchmarks/bench_multimodel.py [--sections train,moe,decode,parts]
+      [--json PATH] [--decode_hparams multimodel_base] [--decode_lengths ...]
 
 train:  train-step throughput (target tokens/s) of multimodel_tiny and
         multimodel_base on translation-shaped batches (64 x 64 tokens), the
         model FLOPs of a step counted from the real shapes (forward x 3), and
         the achieved FLOP/s as a fraction of a dense fp32 matmul's FLOP/s
-        measured in the same run (MFU).
+        measured in the same run (MFU; target >= 45% for multimodel_base).
 moe:    one MoE layer (forward + backward, k = 2) with 8, 32 and 128 experts
         on 4,096 tokens, and a dense FFN of the same active size.
-decode: tokens/s of incremental decoding (the caches) against the base
-        class's full recomputation, at 16, 64 and 256 output tokens.
+decode: beam search (beam 4, 32-token sources) with the incremental caches
+        against the base class's full recomputation (the whole prefix run
+        again at every step), at 16, 64 and 256 output tokens; both must
+        return the same beams (target: >= 10x at 256).
+parts:  where a train step's time goes: TensorFlow's profiler traces two
+        steps, each op's time is summed by the part of the model its name
+        scope belongs to, and each part's share of the summed op time (ops
+        of the 2 inter-op threads overlap, so it exceeds the wall time),
+        FLOPs and FLOP/s over its op time are printed.
 On a shared CPU the figures are noisy: compare within one run.
 """
 import argparse
+import collections
+import glob
+import json
 import os
+import re
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,9 +38,9 @@ import tensorflow as tf  # noqa: E402
 
 from t2tlite import model as model_lib  # noqa: E402
 from t2tlite import registry  # noqa: E402
+from t2tlite import search  # noqa: E402
 from t2tlite.hparams import multimodel as _hparams  # noqa: E402,F401
 from t2tlite.layers import common  # noqa: E402
-from t2tlite.layers import convolution  # noqa: E402
 from t2tlite.layers import moe  # noqa: E402
 from t2tlite.modalities import text as _text  # noqa: E402,F401
 from t2tlite.models.multimodel import blocks  # noqa: E402
@@ -35,6 +48,8 @@ from t2tlite.models.multimodel import body  # noqa: E402
 from t2tlite.problem import ProblemSpec  # noqa: E402
 
 VOCAB = 8192
+MFU_TARGET = 0.45
+DECODE_TARGET = 10.0
 
 
 def _spec():
@@ -52,42 +67,52 @@ def _timed(fn, runs):
   return (time.perf_counter() - start) / runs
 
 
+def _verdict(value, target):
+  return "met" if value >= target else "MISSED"
+
+
 # --- FLOP counts (multiply-add = 2 FLOPs), forward pass ---------------------
-def _conv_block_flops(b, t, d):
-  return sum(convolution.conv_step_flops(b, t, d, d, k)
-             for k, _ in blocks.CONV_BLOCK_STEPS)
-
-
-def _attention_flops(b, t, s, d):
-  """Projections q, o over t and k, v over s, then scores and mixing."""
-  return 2 * b * d * d * (2 * t + 2 * s) + 4 * b * t * s * d
-
-
-def _ffn_flops(hp, tokens):
+def part_flops(hp, b, s, t, vocab=VOCAB):
+  """Forward FLOPs of each part of the model (the keys of `parts`)."""
   d = hp.hidden_size
-  if hp.use_moe:
-    return moe.moe_flops(tokens, d, hp.moe_hidden_size, hp.moe_num_experts,
-                         hp.moe_k)
-  return 2 * tokens * 2 * d * hp.moe_k * hp.moe_hidden_size
+  flops = collections.Counter()
+
+  def conv_blocks(n, length):  # a SepConv: depthwise k taps, pointwise d
+    for k, _ in blocks.CONV_BLOCK_STEPS:
+      flops["conv: depthwise"] += n * 2 * b * length * d * k
+      flops["conv: pointwise"] += n * 2 * b * length * d * d
+
+  def attention(n, tq, tk):  # projections q, o over tq and k, v over tk
+    flops["attention"] += n * (2 * b * d * d * (2 * tq + 2 * tk) +
+                               4 * b * tq * tk * d)
+
+  def ffn(tokens):
+    e, h, k = hp.moe_num_experts, hp.moe_hidden_size, hp.moe_k
+    if hp.use_moe:
+      gate = moe.moe_flops(tokens, d, h, e, 0)  # the gate alone
+      flops["moe: experts"] += moe.moe_flops(tokens, d, h, e, k) - gate
+      flops["moe: gating, dispatch"] += gate
+    else:
+      flops["moe: experts"] += 2 * tokens * 2 * d * k * h
+
+  conv_blocks(hp.num_encoder_blocks, s)
+  ffn(b * s)
+  if hp.encoder_self_attention:
+    attention(hp.num_encoder_blocks // 2, s, s)
+  conv_blocks(hp.attention_conv_blocks + hp.mixer_conv_blocks, t)
+  attention(1, t, t)
+  attention(1, t, s)
+  conv_blocks(hp.num_decoder_blocks * hp.attention_conv_blocks, t)
+  if hp.decoder_attention:
+    attention(hp.num_decoder_blocks, t, t)
+    attention(hp.num_decoder_blocks, t, s)
+  ffn(b * t)
+  flops["modality nets"] += 2 * b * t * d * vocab  # the top's logits
+  return flops
 
 
 def forward_flops(hp, b, s, t, vocab=VOCAB):
-  d = hp.hidden_size
-  enc = hp.num_encoder_blocks * _conv_block_flops(b, s, d)
-  enc += _ffn_flops(hp, b * s)
-  if hp.encoder_self_attention:
-    enc += (hp.num_encoder_blocks // 2) * _attention_flops(b, s, s, d)
-  attn_block = (hp.attention_conv_blocks * _conv_block_flops(b, t, d) +
-                _attention_flops(b, t, t, d) + _attention_flops(b, t, s, d))
-  mixer = attn_block + hp.mixer_conv_blocks * _conv_block_flops(b, t, d)
-  if hp.decoder_attention:
-    dec = hp.num_decoder_blocks * attn_block
-  else:
-    dec = hp.num_decoder_blocks * hp.attention_conv_blocks * (
-        _conv_block_flops(b, t, d))
-  dec += _ffn_flops(hp, b * t)
-  top = 2 * b * t * d * vocab
-  return enc + mixer + dec + top
+  return sum(part_flops(hp, b, s, t, vocab).values())
 
 
 def matmul_flops_per_s(n=1024, runs=20):
@@ -105,42 +130,56 @@ def matmul_flops_per_s(n=1024, runs=20):
 
 
 # --- sections --------------------------------------------------------------
-def bench_train(peak):
+def _train_step(name, batch=64, length=64):
+  """(hparams, a compiled train step) on a translation-shaped batch."""
   rng = np.random.RandomState(0)
-  feats = {"inputs": tf.constant(rng.randint(1, VOCAB, (64, 64)), tf.int32),
-           "targets": tf.constant(rng.randint(1, VOCAB, (64, 64)), tf.int32)}
+  feats = {k: tf.constant(rng.randint(1, VOCAB, (batch, length)), tf.int32)
+           for k in ("inputs", "targets")}
+  hp = registry.hparams(name)
+  model = body.MultiModel(hp, [_spec()])
+  mod = model.target_modality("p")
+  model(feats, problem="p")
+  opt = keras.optimizers.Adam(1e-4)
+  opt.build(model.trainable_variables)
+
+  @tf.function
+  def step():
+    with tf.GradientTape() as tape:
+      logits, aux = model(feats, problem="p", training=True)
+      total, count = mod.loss(logits, feats["targets"])
+      loss = total / count + tf.add_n(
+          [v for k, v in aux.items() if not k.startswith(body.STAT_PREFIX)])
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+  params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+  return hp, step, params
+
+
+def bench_train(peak, results):
   for name, runs in (("multimodel_tiny", 10), ("multimodel_base", 3)):
-    hp = registry.hparams(name)
-    model = body.MultiModel(hp, [_spec()])
-    mod = model.target_modality("p")
-    model(feats, problem="p")
-    opt = keras.optimizers.Adam(1e-4)
-    opt.build(model.trainable_variables)
-
-    @tf.function
-    def step():
-      with tf.GradientTape() as tape:
-        logits, aux = model(feats, problem="p", training=True)
-        total, count = mod.loss(logits, feats["targets"])
-        loss = total / count + tf.add_n(
-            [v for k, v in aux.items() if not k.startswith(body.STAT_PREFIX)])
-      grads = tape.gradient(loss, model.trainable_variables)
-      opt.apply_gradients(zip(grads, model.trainable_variables))
-      return loss
-
+    hp, step, params = _train_step(name)
     start = time.perf_counter()
     step()
     compile_s = time.perf_counter() - start
     sec = _timed(step, runs)
     flops = 3 * forward_flops(hp, 64, 64, 64)
-    params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+    mfu = flops / sec / peak
+    target = (f"  (target >= {MFU_TARGET:.0%}: {_verdict(mfu, MFU_TARGET)})"
+              if name == "multimodel_base" else "")
     print(f"train {name}: {params / 1e6:.2f}M params, compile {compile_s:.0f}"
           f" s, {sec * 1e3:.0f} ms/step, {4096 / sec:,.0f} target tokens/s, "
           f"{flops / 1e9:.1f} GFLOP/step, {flops / sec / 1e9:.1f} GFLOP/s, "
-          f"MFU {flops / sec / peak:.1%}")
+          f"MFU {mfu:.1%}{target}")
+    results[name] = {"ms_per_step": sec * 1e3, "tokens_per_s": 4096 / sec,
+                     "gflop_per_step": flops / 1e9, "mfu": mfu}
+    if name == "multimodel_base":
+      results[name].update(mfu_target=MFU_TARGET,
+                           mfu_met=bool(mfu >= MFU_TARGET))
 
 
-def bench_moe():
+def bench_moe(results):
   d, h, tokens = 256, 512, 4096
   x = tf.random.normal([64, 64, d])
   layers = [(f"moe E={e:3d} k=2", moe.MixtureOfExperts(d, h, e, 2))
@@ -161,62 +200,162 @@ def bench_moe():
 
     sec = _timed(run, 5)
     print(f"{name}: {sec * 1e3:.1f} ms forward+backward for {tokens} tokens")
+    results[name] = {"ms": sec * 1e3}
 
 
-def bench_decode():
-  hp = registry.hparams("multimodel_tiny")
+def bench_decode(args, results):
+  hp = registry.hparams(args.decode_hparams)
   model = body.MultiModel(hp, [_spec()])
-  rng = np.random.RandomState(0)
-  batch = 8
-  inputs = tf.constant(rng.randint(1, VOCAB, (batch, 32)), tf.int32)
+  batch, beam = args.decode_batch, args.beam
+  inputs = tf.constant(np.random.RandomState(0).randint(
+      1, VOCAB, (batch, 32)), tf.int32)
   model({"inputs": inputs, "targets": inputs}, problem="p")
   state, _ = model.encode(inputs, "p")
-  base = model_lib.T2TModel
+  state = search.tile_beams(state, beam)
 
-  def make(init_fn, step_fn):
+  def make(cls):  # the decoder's beam search, with one class's cache
     @tf.function
     def run(length):
-      cache = init_fn(model, state, "p", batch, length)
-
-      def loop(i, prev, cache):
-        logits, cache = step_fn(model, state, prev, i, cache, "p")
-        return i + 1, tf.argmax(logits, -1, output_type=tf.int32), cache
-
-      _, prev, _ = tf.while_loop(lambda i, *_: i < length, loop,
-                                 (tf.constant(0), tf.zeros([batch], tf.int32),
-                                  cache))
-      return prev
+      cache = cls.init_cache(model, state, "p", batch * beam, length)
+      step = lambda ids, i, c: cls.decode_step(model, state, ids, i, c, "p")
+      return search.beam_search(step, cache, batch, beam, length)[0]
     return run
 
-  modes = {"incremental": make(body.MultiModel.init_cache,
-                               body.MultiModel.decode_step),
-           "full recompute": make(base.init_cache, base.decode_step)}
-  for length in (16, 64, 256):
-    rates = {}
+  modes = {"incremental": make(body.MultiModel),
+           "full recompute": make(model_lib.T2TModel)}
+  for run in modes.values():
+    run(tf.constant(2))  # trace once: the length is a tensor
+  shape = f"{args.decode_hparams} batch {batch} beam {beam}"
+  for length in args.decode_lengths:
+    rates, outputs = {}, {}
     for mode, run in modes.items():
-      sec = _timed(lambda: run(tf.constant(length)), 2)
-      rates[mode] = batch * length / sec
-    print(f"decode multimodel_tiny batch {batch}, {length} tokens: " +
+      start = time.perf_counter()
+      outputs[mode] = run(tf.constant(length)).numpy()
+      rates[mode] = batch * length / (time.perf_counter() - start)
+    ratio = rates["incremental"] / rates["full recompute"]
+    same = bool(np.array_equal(*outputs.values()))
+    target = ""
+    if length == 256:
+      target = (f"  (target >= {DECODE_TARGET:.0f}x: "
+                f"{_verdict(ratio, DECODE_TARGET)})")
+    print(f"decode {shape}, {length} tokens: " +
           ", ".join(f"{m} {r:,.0f} tokens/s" for m, r in rates.items()) +
-          f" (x{rates['incremental'] / rates['full recompute']:.1f})")
+          f": x{ratio:.1f}{target}, same beams: {same}")
+    results[f"{length}_tokens"] = {
+        **{f"{m.replace(' ', '_')}_tokens_per_s": r for m, r in rates.items()},
+        "speedup": ratio, "same_beams": same}
+    if length == 256:
+      results["256_tokens"].update(target=DECODE_TARGET,
+                                   met=bool(ratio >= DECODE_TARGET))
+  results["shape"] = shape
+
+
+# --- parts: profile a train step --------------------------------------------
+_MATMULS = re.compile(r"MatMul|Einsum")
+
+
+def _part(name, op):
+  """The part of the MultiModel an op (by its name scope) belongs to."""
+  if "/sepconv" in name:  # the depthwise conv, its padding and gradient
+    return "conv: pointwise" if "/pointwise" in name else "conv: depthwise"
+  if re.search(r"/step_\d", name):
+    return "conv: relu, layer norm"
+  if re.search(r"_experts(_\d+)?/", name):
+    expert = "/moe" in name and "/gating" not in name and _MATMULS.search(op)
+    return "moe: experts" if expert else "moe: gating, dispatch"
+  if re.search(r"/(self|source)(_ln)?(_\d+)?/|encoder_attention", name):
+    return "attention"
+  if "adam" in name.lower() or op.startswith(("ResourceApply", "Assign")):
+    return "optimizer"
+  inner = re.sub(r"^(gradient_tape/)?multi_model(_\d+)*/", "", name)
+  if inner != name and not re.match(r"(encoder|decoder|mixer)_", inner):
+    return "modality nets"  # embedding, task token, shift, top
+  if re.search(r"softmax_cross_entropy|one_hot", name):
+    return "modality nets"  # the top's loss
+  return "rest"
+
+
+def _op_times(logdir):
+  """{(op name, op type): summed microseconds} from a profiler trace."""
+  from tensorflow.tsl.profiler.protobuf import xplane_pb2  # pylint: disable=g-import-not-at-top
+  path = sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"),
+                          recursive=True))[-1]
+  space = xplane_pb2.XSpace()
+  with open(path, "rb") as f:
+    space.ParseFromString(f.read())
+  times = collections.Counter()
+  for plane in space.planes:
+    for line in plane.lines:
+      if not line.name.startswith("tf_Compute"):
+        continue  # ops run on the executor's threads
+      for ev in line.events:
+        full = plane.event_metadata[ev.metadata_id].name
+        if re.match(r"^[\w/.\-]+:\w+$", full):
+          times[tuple(full.rsplit(":", 1))] += ev.duration_ps / 1e6
+  return times
+
+
+def bench_parts(args, peak, results):
+  name, steps = args.parts_hparams, 2
+  hp, step, _ = _train_step(name)
+  sec = _timed(step, 2)
+  logdir = tempfile.mkdtemp(prefix="bench_parts_")
+  tf.profiler.experimental.start(logdir, tf.profiler.experimental
+                                 .ProfilerOptions(host_tracer_level=3))
+  for _ in range(steps):
+    step().numpy()
+  tf.profiler.experimental.stop()
+  by_part = collections.Counter()
+  for (op_name, op), us in _op_times(logdir).items():
+    by_part[_part(op_name, op)] += us / steps
+  total = sum(by_part.values())
+  flops = {k: 3 * v for k, v in part_flops(hp, 64, 64, 64).items()}
+  print(f"parts of a {name} train step (64 x 64 tokens): {sec * 1e3:.0f} ms"
+        f" wall, {total / 1e3:.0f} ms of op time summed over both threads; "
+        f"per part: share of op time, op ms, FLOPs and FLOP/s over op time")
+  results["wall_ms"], results["op_ms"] = sec * 1e3, total / 1e3
+  for part, us in sorted(by_part.items(), key=lambda kv: -kv[1]):
+    f, sec_part = flops.get(part, 0), us / 1e6
+    rate = (f"{f / 1e9:6.1f} GFLOP, {f / sec_part / 1e9:5.1f} GFLOP/s "
+            f"({f / sec_part / peak:4.0%} of matmul)" if f else "no FLOPs")
+    print(f"  {part:24s} {us / total:6.1%} {us / 1e3:7.0f} ms  {rate}")
+    results[part] = {"share": us / total, "op_ms": us / 1e3,
+                     "gflop": f / 1e9,
+                     "gflop_per_s": f / sec_part / 1e9 if f else 0.0}
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--sections", default="train,moe,decode")
-  sections = parser.parse_args().sections.split(",")
+  parser.add_argument("--sections", default="train,moe,decode,parts")
+  parser.add_argument("--json", default=os.path.join(
+      os.path.dirname(os.path.abspath(__file__)), "results",
+      "bench_multimodel.json"))
+  parser.add_argument("--decode_hparams", default="multimodel_base")
+  parser.add_argument("--decode_batch", type=int, default=2)
+  parser.add_argument("--beam", type=int, default=4)
+  parser.add_argument("--decode_lengths", default="16,64,256",
+                      type=lambda s: [int(x) for x in s.split(",")])
+  parser.add_argument("--parts_hparams", default="multimodel_base")
+  args = parser.parse_args()
+  sections = args.sections.split(",")
   tf.random.set_seed(0)
   peak = matmul_flops_per_s()
   print(f"dense fp32 matmul 1024^3: {peak / 1e9:.1f} GFLOP/s "
         f"({os.cpu_count()} CPUs visible, shared)")
+  results = {"matmul_gflop_per_s": peak / 1e9, "cpus": os.cpu_count()}
   start = time.perf_counter()
-  if "train" in sections:
-    bench_train(peak)
-  if "moe" in sections:
-    bench_moe()
-  if "decode" in sections:
-    bench_decode()
+  for section, fn in (("train", lambda r: bench_train(peak, r)),
+                      ("moe", bench_moe),
+                      ("decode", lambda r: bench_decode(args, r)),
+                      ("parts", lambda r: bench_parts(args, peak, r))):
+    if section in sections:
+      results[section] = {}
+      fn(results[section])
   print(f"total {time.perf_counter() - start:.0f} s")
+  os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+  with open(args.json, "w") as f:
+    json.dump(results, f, indent=1)
+  print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ lowercase, punctuation removed (an apostrophe inside a word is kept:
 "don't"), whitespace collapsed. The edit distance is an exact dynamic
 programme, O(len(ref) * len(hyp)) per line.
 """
+import functools
 import re
 import unicodedata
 
@@ -40,19 +41,27 @@ def edit_distance(ref, hyp):
   return prev[-1]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def line_counts(hyp, ref):
+  """(word edits, reference words, char edits, reference chars) of a line.
+
+  Cached: bootstrap resampling scores the same lines hundreds of times.
+  """
+  hyp, ref = normalize(hyp), normalize(ref)
+  return (edit_distance(ref.split(), hyp.split()), len(ref.split()),
+          edit_distance(ref, hyp), len(ref))
+
+
 def error_counts(hypotheses, references):
   """(word edits, reference words, char edits, reference chars)."""
   if len(hypotheses) != len(references):
     raise ValueError(f"{len(hypotheses)} hypotheses for "
                      f"{len(references)} references")
-  w_err = w_total = c_err = c_total = 0
+  totals = [0, 0, 0, 0]
   for hyp, ref in zip(hypotheses, references):
-    hyp, ref = normalize(hyp), normalize(ref)
-    w_err += edit_distance(ref.split(), hyp.split())
-    w_total += len(ref.split())
-    c_err += edit_distance(ref, hyp)
-    c_total += len(ref)
-  return w_err, w_total, c_err, c_total
+    for i, n in enumerate(line_counts(hyp, ref)):
+      totals[i] += n
+  return tuple(totals)
 
 
 def wer_cer(hypotheses, references):

@@ -8,6 +8,22 @@ import keras
 import tensorflow as tf
 
 
+def write_position(buffer, value, index):
+  """buffer [B, H, L, dh] with value [B, H, 1, dh] written at position index.
+
+  One scatter copies the buffer once; the one-hot blend it replaces
+  (buffer * (1 - onehot) + value * onehot) made five passes over it, and
+  at 256 decoded positions those passes were most of a decoding step.
+  """
+  shape = tf.shape(buffer)
+  rows = shape[0] * shape[1]
+  flat = tf.reshape(buffer, [rows, shape[2], shape[3]])
+  where = tf.stack([tf.range(rows), tf.fill([rows], index)], axis=1)
+  flat = tf.tensor_scatter_nd_update(
+      flat, where, tf.reshape(tf.cast(value, buffer.dtype), [rows, -1]))
+  return tf.reshape(flat, shape)
+
+
 class MultiHeadAttention(keras.layers.Layer):
   """Attention of `query` [B, T, d] over `memory` [B, S, d]."""
 
@@ -51,16 +67,17 @@ class MultiHeadAttention(keras.layers.Layer):
     else:
       k, v = self.memory_kv(query if memory is None else memory)
     if cache is not None:
-      max_len = tf.shape(cache["k"])[2]
-      onehot = tf.one_hot(index, max_len, dtype=k.dtype)[None, None, :, None]
-      k = cache["k"] * (1 - onehot) + k * onehot
-      v = cache["v"] * (1 - onehot) + v * onehot
+      k = write_position(cache["k"], k, index)
+      v = write_position(cache["v"], v, index)
       cache = {"k": k, "v": v}
     dh = self.hidden_size // self.num_heads
     logits = tf.einsum("bhtd,bhsd->bhts", q, k) * tf.cast(dh ** -0.5, q.dtype)
+    # Bias and softmax in float32: in bfloat16 a -1e9 mask would absorb the
+    # logits (8-bit mantissa) and the softmax sums would lose precision.
+    logits = tf.cast(logits, tf.float32)
     if bias is not None:
-      logits += tf.cast(bias, logits.dtype)
-    weights = tf.nn.softmax(tf.cast(logits, tf.float32))
+      logits += tf.cast(bias, tf.float32)
+    weights = tf.nn.softmax(logits)
     weights = self.drop(tf.cast(weights, q.dtype), training=training)
     out = tf.einsum("bhts,bhsd->bhtd", weights, v)
     b, t = tf.shape(out)[0], tf.shape(out)[2]
