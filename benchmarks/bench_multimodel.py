@@ -115,9 +115,10 @@ def forward_flops(hp, b, s, t, vocab=VOCAB):
   return sum(part_flops(hp, b, s, t, vocab).values())
 
 
-def matmul_flops_per_s(n=1024, runs=20):
-  a = tf.random.normal([n, n])
-  c = tf.random.normal([n, n])
+def matmul_flops_per_s(n=1024, runs=20, dtype=tf.float32):
+  """FLOP/s of a dense n x n matmul chain in `dtype` (the MFU reference)."""
+  a = tf.cast(tf.random.normal([n, n]), dtype)
+  c = tf.cast(tf.random.normal([n, n]), dtype)
 
   @tf.function
   def mm():

@@ -296,8 +296,13 @@ def main():
   peak = bench_multimodel.matmul_flops_per_s()
   print(f"dense fp32 matmul 1024^3: {peak / 1e9:.1f} GFLOP/s "
         f"({os.cpu_count()} CPUs visible, shared)")
+  # TensorFlow's bf16 GEMM on this CPU bounds what mixed precision can gain.
+  peak_bf16 = bench_multimodel.matmul_flops_per_s(dtype=tf.bfloat16)
+  print(f"dense bf16 matmul 1024^3: {peak_bf16 / 1e9:.1f} GFLOP/s "
+        f"({peak_bf16 / peak:.2f}x fp32)")
   results = {"args": vars(args), "cpus": os.cpu_count(),
              "tensorflow": tf.__version__, "matmul_fp32_flops_per_s": peak,
+             "matmul_bf16_flops_per_s": peak_bf16,
              "peer": peer_t5.versions(peer) if peer else None}
   start = time.perf_counter()
   if "train" in sections:
