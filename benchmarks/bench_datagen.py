@@ -39,6 +39,8 @@ import sys
 import tempfile
 import time
 
+import bench_common  # noqa: E402
+
 TARGETS_S = {"translate": 60, "speech": 300, "parsing": 180}
 PROBLEMS = {"translate": "translate_ende_ddtp", "speech": "speech_tts_en",
             "parsing": "parsing_english_silver"}
@@ -165,9 +167,7 @@ def main():
   parser.add_argument("--memory_problem", default="speech_tts_en",
                       choices=["speech_tts_en", "parsing_english_silver"])
   parser.add_argument("--memory_sizes", default="2000,8000")
-  parser.add_argument("--json", default=os.path.join(
-      os.path.dirname(os.path.abspath(__file__)), "results",
-      "bench_datagen.json"))
+  bench_common.add_json_flag(parser, "bench_datagen")
   parser.add_argument("--quick", action="store_true",
                       help="smoke run with tiny counts")
   parser.add_argument("--_child", help=argparse.SUPPRESS)
@@ -217,13 +217,11 @@ def main():
         for n, m, r in zip(sizes, mib, runs)) +
           f"  -> x{growth:.2f} for x{sizes[-1] / sizes[0]:.0f} the corpus "
           "(target: flat)")
-  os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-  with open(args.json, "w") as f:
-    json.dump({"settings": {"cores": cores, "quick": args.quick,
-                            "source_data_dir": args.source_data_dir,
-                            "source_tmp_dir": args.source_tmp_dir},
-               "targets_s": TARGETS_S, "results": results}, f, indent=1)
-  print(f"wrote {args.json}")
+  bench_common.write_json(args.json, {
+      "settings": {"cores": cores, "quick": args.quick,
+                   "source_data_dir": args.source_data_dir,
+                   "source_tmp_dir": args.source_tmp_dir},
+      "targets_s": TARGETS_S, "results": results})
 
 
 if __name__ == "__main__":

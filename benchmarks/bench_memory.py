@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 
+import bench_common  # noqa: E402
+
 MEMORY_TARGET = 6 * 2 ** 30
 VOCAB = 8192
 
@@ -218,9 +220,7 @@ def main():
                       help="besides batch_size, e.g. beam_size=1")
   parser.add_argument("--tiny_hparams_set", default="transformer_tiny")
   parser.add_argument("--tiny_steps", type=int, default=20)
-  parser.add_argument("--json", default=os.path.join(
-      os.path.dirname(os.path.abspath(__file__)), "results",
-      "bench_memory.json"))
+  bench_common.add_json_flag(parser, "bench_memory")
   parser.add_argument("--quick", action="store_true",
                       help="smoke run: multimodel_tiny, 2 steps, 12 lines")
   parser.add_argument("--_child", help=argparse.SUPPRESS)
@@ -237,13 +237,10 @@ def main():
     results["memory"] = bench_memory(args)
   if "decode" in parts:
     results["decode"] = bench_decode(args)
-  os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-  with open(args.json, "w") as f:
-    json.dump({"settings": {k: v for k, v in vars(args).items()
-                            if k != "_child"},
-               "targets": {"peak_rss_below_bytes": MEMORY_TARGET},
-               "results": results}, f, indent=1)
-  print(f"wrote {args.json}")
+  bench_common.write_json(args.json, {
+      "settings": {k: v for k, v in vars(args).items() if k != "_child"},
+      "targets": {"peak_rss_below_bytes": MEMORY_TARGET},
+      "results": results})
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ On a shared CPU the figures are noisy: compare within one run.
 import argparse
 import collections
 import glob
-import json
 import os
 import re
 import tempfile
@@ -46,6 +45,7 @@ from t2tlite.modalities import text as _text  # noqa: E402,F401
 from t2tlite.models.multimodel import blocks  # noqa: E402
 from t2tlite.models.multimodel import body  # noqa: E402
 from t2tlite.problem import ProblemSpec  # noqa: E402
+import bench_common  # noqa: E402
 
 VOCAB = 8192
 MFU_TARGET = 0.45
@@ -328,9 +328,7 @@ def bench_parts(args, peak, results):
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--sections", default="train,moe,decode,parts")
-  parser.add_argument("--json", default=os.path.join(
-      os.path.dirname(os.path.abspath(__file__)), "results",
-      "bench_multimodel.json"))
+  bench_common.add_json_flag(parser, "bench_multimodel")
   parser.add_argument("--decode_hparams", default="multimodel_base")
   parser.add_argument("--decode_batch", type=int, default=2)
   parser.add_argument("--beam", type=int, default=4)
@@ -353,10 +351,7 @@ def main():
       results[section] = {}
       fn(results[section])
   print(f"total {time.perf_counter() - start:.0f} s")
-  os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-  with open(args.json, "w") as f:
-    json.dump(results, f, indent=1)
-  print(f"wrote {args.json}")
+  bench_common.write_json(args.json, results)
 
 
 if __name__ == "__main__":

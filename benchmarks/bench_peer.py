@@ -21,7 +21,6 @@ the figures are noisy: compare within one run.
 """
 import argparse
 import gc
-import json
 import os
 import resource
 import time
@@ -42,6 +41,7 @@ from t2tlite import trainer as trainer_lib  # noqa: E402
 from t2tlite.hparams_lib import HParamsError  # noqa: E402
 from t2tlite.problem import ProblemSpec  # noqa: E402
 from t2tlite.vocab import EOS_ID  # noqa: E402
+import bench_common  # noqa: E402
 
 import bench_multimodel  # noqa: E402  (its fp32 matmul reference)
 import peer_t5  # noqa: E402
@@ -273,9 +273,7 @@ def parse_args():
   parser.add_argument("--gen_runs", type=int, default=2)
   parser.add_argument("--quick", action="store_true",
                       help="tiny sizes, a smoke run of every path")
-  parser.add_argument("--json", default=os.path.join(
-      os.path.dirname(os.path.abspath(__file__)), "results",
-      "bench_peer.json"))
+  bench_common.add_json_flag(parser, "bench_peer")
   args = parser.parse_args()
   if args.quick:
     args.hparams_set, args.vocab, args.batch, args.length = (
@@ -311,10 +309,7 @@ def main():
     bench_generate(args, hp, peer, results)
   results["total_s"] = time.perf_counter() - start
   print(f"total {results['total_s']:.0f} s")
-  os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-  with open(args.json, "w") as f:
-    json.dump(results, f, indent=1)
-  print(f"wrote {args.json}")
+  bench_common.write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ For each problem (default: every embedded problem found in data_dir):
 On a shared CPU the figures are noisy: compare within one run.
 """
 import argparse
-import json
 import logging
 import os
 import tempfile
@@ -34,6 +33,7 @@ import numpy as np  # noqa: E402
 from t2tlite import data_io  # noqa: E402
 from t2tlite import registry  # noqa: E402
 from t2tlite import trainer as trainer_lib  # noqa: E402
+import bench_common  # noqa: E402
 
 EMBEDDED = ("translate_ende_ddtp", "translate_enfr_ddtp", "image_fashion_mnist",
             "speech_tts_en", "parsing_english_silver", "image_caption_tuxpaint")
@@ -142,9 +142,7 @@ def main():
   parser.add_argument("--steps", type=int, default=20)
   parser.add_argument("--no_step", action="store_true",
                       help="pipelines and padding only")
-  parser.add_argument("--json", default=os.path.join(
-      os.path.dirname(os.path.abspath(__file__)), "results",
-      "bench_pipeline.json"))
+  bench_common.add_json_flag(parser, "bench_pipeline")
   parser.add_argument("--quick", action="store_true",
                       help="smoke run: few batches and steps")
   args = parser.parse_args()
@@ -217,18 +215,13 @@ def main():
     if ratio is not None:
       r["ratio_met"] = ratio >= RATIO_TARGET
   print("(! = text padding at or above the 15% target: MISSED)")
-  os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-  with open(args.json, "w") as f:
-    json.dump({"settings": {"data_dir": args.data_dir, "model": args.model,
-                            "hparams_set": args.hparams_set,
-                            "hparams": args.hparams,
-                            "batches": args.batches, "steps": args.steps,
-                            "cpus": os.cpu_count()},
-               "targets": {"ratio": RATIO_TARGET,
-                           "text_padding_below": PAD_TARGET},
-               "problems": results}, f, indent=1)
-  print(f"wrote {args.json}")
-
+  bench_common.write_json(args.json, {
+      "settings": {"data_dir": args.data_dir, "model": args.model,
+                   "hparams_set": args.hparams_set, "hparams": args.hparams,
+                   "batches": args.batches, "steps": args.steps,
+                   "cpus": os.cpu_count()},
+      "targets": {"ratio": RATIO_TARGET, "text_padding_below": PAD_TARGET},
+      "problems": results})
 
 if __name__ == "__main__":
   main()

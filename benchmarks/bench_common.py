@@ -1,0 +1,19 @@
+"""What every benchmark script shares: where its JSON goes, and writing it."""
+import json
+import os
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def add_json_flag(parser, script):
+  """--json, by default benchmarks/results/<script>.json."""
+  parser.add_argument("--json", default=os.path.join(RESULTS, f"{script}.json"),
+                      help="where the figures are written as JSON")
+
+
+def write_json(path, results):
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  with open(path + ".tmp", "w") as f:
+    json.dump(results, f, indent=1)
+  os.replace(path + ".tmp", path)
+  print(f"wrote {path}")
