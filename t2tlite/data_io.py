@@ -53,6 +53,13 @@ def find_shards(data_dir, problem, split):
   return expected if found == expected else []
 
 
+def write_json(path, obj, indent=None):
+  """Writes JSON so that a reader never sees half a file (temp + rename)."""
+  with open(path + ".tmp", "w") as f:
+    json.dump(obj, f, indent=indent)
+  os.replace(path + ".tmp", path)
+
+
 def meta_path(data_dir, problem, split):
   return os.path.join(data_dir, f"{problem}-{split}.meta.json")
 

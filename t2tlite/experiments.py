@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from t2tlite import data_io
 from t2tlite import experiment_stats as stats
 
 # The embedded real problems, one per modality pairing.
@@ -103,9 +104,7 @@ def run_one(run, folder, model, hparams_set, data_dir, steps_per_problem,
   result = {"run": run["name"], "seed": seed, "problems": run["problems"],
             "train_seconds": train_seconds, "steps": steps, "scores": scores,
             "decodes": decodes, "curves": curves}
-  with open(done + ".tmp", "w") as f:
-    json.dump(result, f)
-  os.replace(done + ".tmp", done)
+  data_io.write_json(done, result)
   return result
 
 

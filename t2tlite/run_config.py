@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 
+from t2tlite import data_io
 from t2tlite import problem as problem_lib
 from t2tlite import vocab as vocab_lib
 from t2tlite.hparams_lib import HParams
@@ -53,10 +54,7 @@ def write(output_dir, model, hparams_set, hparams, problems, specs, data_dir):
          "problems": [p.name for p in problems],
          "specs": [s._asdict() for s in specs],
          "data_dir": os.path.abspath(data_dir), "vocabularies": vocabs}
-  tmp = config_path(output_dir) + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump(cfg, f, indent=1)
-  os.replace(tmp, config_path(output_dir))
+  data_io.write_json(config_path(output_dir), cfg, indent=1)
 
 
 def check_resume(existing, model, hparams, problems, specs):
