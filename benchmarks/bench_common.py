@@ -1,6 +1,7 @@
 """What every benchmark script shares: where its JSON goes, and writing it."""
-import json
 import os
+
+from t2tlite import data_io
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -13,7 +14,5 @@ def add_json_flag(parser, script):
 
 def write_json(path, results):
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  with open(path + ".tmp", "w") as f:
-    json.dump(results, f, indent=1)
-  os.replace(path + ".tmp", path)
+  data_io.write_json(path, results, indent=1)
   print(f"wrote {path}")
