@@ -212,13 +212,14 @@ def bench_decode(args, results):
       1, VOCAB, (batch, 32)), tf.int32)
   model({"inputs": inputs, "targets": inputs}, problem="p")
   state, _ = model.encode(inputs, "p")
-  state = search.tile_beams(state, beam)
+  state_k = search.tile_beams(state, beam)
 
   def make(cls):  # the decoder's beam search, with one class's cache
     @tf.function
     def run(length):
       cache = cls.init_cache(model, state, "p", batch * beam, length)
-      step = lambda ids, i, c: cls.decode_step(model, state, ids, i, c, "p")
+      step = lambda ids, i, c: cls.decode_step(model, state_k, ids, i, c,
+                                               "p")
       return search.beam_search(step, cache, batch, beam, length)[0]
     return run
 

@@ -15,6 +15,7 @@ generate:  tokens/s of greedy and beam-4 generation at the peer's shapes
            (batch 32, 32-token sources, exactly 64 new tokens), ours through
            t2tlite/search.py with the model's incremental cache, the peer
            through model.generate with its cache.
+The peer runs each measurement in a process of its own (see peer_t5.py).
 Every figure is printed beside its target (ratio ours / peer) and written to
 --json. Without torch or transformers only ours is timed. On a shared CPU
 the figures are noisy: compare within one run.
@@ -135,9 +136,11 @@ def make_generate(model, beam, alpha=0.6):
   def generate(inputs, max_len):
     batch = tf.shape(inputs)[0]
     state, _ = model.encode(inputs, "p", training=False)
+    # The cache is made from the B sources' states, each beam's steps see
+    # its source's state (the decoder's contract; see t2tlite/model.py).
+    cache = model.init_cache(state, "p", batch * beam, max_len)
     if beam > 1:
       state = search.tile_beams(state, beam)
-    cache = model.init_cache(state, "p", batch * beam, max_len)
 
     def step(ids, i, c):
       logits, c = model.decode_step(state, ids, i, c, "p")
@@ -176,14 +179,16 @@ def ours_generate_rates(hp, vocab, batch, src_len, new_tokens, beams, runs):
   return out
 
 
-def _progress(name, run):
-  """A line as each run ends (a full run takes minutes), with the process's
-  peak resident memory so far (monotonic: it grows only when a run needs
-  more than every run before it)."""
-  run["process_peak_rss_gib"] = resource.getrusage(
-      resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+def _progress(name, run, own_process=False):
+  """A line as each run ends (a full run takes minutes), with the peak
+  resident memory of the peer's own process, or of this one so far
+  (monotonic: it grows only when a run needs more than every run before)."""
+  if not own_process:
+    run["process_peak_rss_gib"] = resource.getrusage(
+        resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+  where = "own process" if own_process else "process so far"
   print(f"  ... {name}: warm-up {run['warmup_s']:.0f} s, "
-        f"{run['sec_per_step']:.2f} s/step, process peak RSS "
+        f"{run['sec_per_step']:.2f} s/step, peak RSS ({where}) "
         f"{run['process_peak_rss_gib']:.1f} GiB", flush=True)
 
 
@@ -206,11 +211,12 @@ def bench_train(args, hp, peer, peak, results):
     runs[name] = ours_train_rate(h, vocab, feats, args.train_steps,
                                  args.warmup, jit)
     _progress(name, runs[name])
-  if peer is not None:
+  if peer:
     for name, bf16 in (("peer fp32", False), ("peer bf16", True)):
-      runs[name] = peer_t5.train_rate(peer, hp, vocab, b, n, n,
-                                      args.train_steps, args.warmup, bf16)
-      _progress(name, runs[name])
+      runs[name] = peer_t5.measure(
+          "train", hp, vocab=vocab, batch=b, src_len=n, tgt_len=n,
+          steps=args.train_steps, warmup=args.warmup, bf16=bf16)
+      _progress(name, runs[name], own_process=True)
   for r in runs.values():
     sec = r["sec_per_step"]
     r.update(tokens_per_s=b * n / sec, gflop_per_s=flops / sec / 1e9,
@@ -218,7 +224,7 @@ def bench_train(args, hp, peer, peak, results):
   ratios = peer_t5.train_lines(runs)
   if hp_bf16 is None:
     print(f"  ours bf16     skipped: {why}")
-  if peer is None:
+  if not peer:
     print(f"  {peer_t5.SKIP_LINE}")
   results["train"] = {"runs": runs, "flops_per_step": flops,
                       "bf16_skipped": why or None, "ratios": ratios}
@@ -235,9 +241,10 @@ def bench_generate(args, hp, peer, results):
   for beam in beams:
     label = "greedy" if beam == 1 else f"beam {beam}"
     row = {"ours": ours[beam]}
-    if peer is not None:
-      row["peer"] = peer_t5.generate_rate(peer, hp, args.vocab, b, s, new,
-                                          beam, args.gen_runs)
+    if peer:
+      row["peer"] = peer_t5.measure(
+          "generate", hp, vocab=args.vocab, batch=b, src_len=s,
+          new_tokens=new, beam=beam, runs=args.gen_runs)
     mine = ours[beam]["tokens_per_s"]
     theirs = row.get("peer", {}).get("tokens_per_s")
     row["ratio"] = peer_t5.ratio(mine, theirs)
@@ -250,7 +257,7 @@ def bench_generate(args, hp, peer, results):
           f"(target >= {TARGET}x peer: "
           f"{peer_t5.verdict(row['ratio'], TARGET)})")
     out[label] = row
-  if peer is None:
+  if not peer:
     print(f"  {peer_t5.SKIP_LINE}")
   results["generate"] = out
 
@@ -290,7 +297,7 @@ def main():
   t2tlite.quiet_start_devices()
   tf.random.set_seed(0)
   hp = registry.hparams(args.hparams_set)
-  peer = peer_t5.load()
+  peer = peer_t5.available()
   peak = bench_multimodel.matmul_flops_per_s()
   print(f"dense fp32 matmul 1024^3: {peak / 1e9:.1f} GFLOP/s "
         f"({os.cpu_count()} CPUs visible, shared)")
@@ -301,7 +308,7 @@ def main():
   results = {"args": vars(args), "cpus": os.cpu_count(),
              "tensorflow": tf.__version__, "matmul_fp32_flops_per_s": peak,
              "matmul_bf16_flops_per_s": peak_bf16,
-             "peer": peer_t5.versions(peer) if peer else None}
+             "peer": peer_t5.measure("versions", None) if peer else None}
   start = time.perf_counter()
   if "train" in sections:
     bench_train(args, hp, peer, peak, results)

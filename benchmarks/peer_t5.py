@@ -3,18 +3,67 @@
 The peer: Hugging Face T5 on PyTorch, timed on CPU, a randomly initialised
 T5ForConditionalGeneration of the same shape as a t2tlite Transformer
 hparams set (nothing is downloaded). torch and transformers are optional:
-`load()` returns None when either is missing. The comparison: FLOPs of a
-step from the shared shapes, and each ratio ours / reference beside its
-target.
+`available()` says whether both are installed. Each peer measurement runs
+in a process of its own (`measure()` starts `python peer_t5.py REQUEST`):
+PyTorch's OpenMP threads and TensorFlow's pools in one process slowed the
+peer about 5x, and neither library is loaded into the other's process.
+The comparison: FLOPs of a step from the shared shapes, and each ratio
+ours / reference beside its target.
 """
+import importlib.util
+import json
 import os
+import resource
+import subprocess
+import sys
 import time
+import types
 
 import numpy as np
 
 SKIP_LINE = "peer skipped: pip install -e .[bench] (torch, transformers)"
 TARGET = 1.1        # ours / peer, training and generation
 BF16_TARGET = 1.3   # ours bf16 / ours fp32 (the mixed-precision target)
+
+
+# The hparams a T5 of the same shape, and its training step, read.
+HP_FIELDS = ("hidden_size", "filter_size", "num_heads", "num_encoder_layers",
+             "num_decoder_layers", "dropout", "adam_beta1", "adam_beta2",
+             "adam_epsilon", "label_smoothing", "clip_grad_norm")
+
+
+def available():
+  """Whether torch and transformers are installed (neither is imported)."""
+  return all(importlib.util.find_spec(m) is not None
+             for m in ("torch", "transformers"))
+
+
+def measure(kind, hp, **kwargs):
+  """One peer measurement ("train", "generate" or "versions") in a fresh
+  process; its result dict, with that process's peak resident memory."""
+  request = {"kind": kind, "kwargs": kwargs,
+             "hp": {k: hp.get(k) for k in HP_FIELDS} if hp else None}
+  proc = subprocess.run([sys.executable, os.path.abspath(__file__),
+                         json.dumps(request)], capture_output=True, text=True,
+                        check=False)
+  if proc.returncode != 0:
+    raise RuntimeError(f"peer {kind} failed (exit {proc.returncode}): "
+                       f"{proc.stderr.strip().splitlines()[-1:]}")
+  return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _serve(request):
+  libs = load()
+  if libs is None:
+    raise SystemExit(SKIP_LINE)
+  if request["kind"] == "versions":
+    return versions(libs)
+  hp = types.SimpleNamespace(**request["hp"])
+  fn = {"train": train_rate, "generate": generate_rate}[request["kind"]]
+  out = fn(libs, hp, **request["kwargs"])
+  out["process_peak_rss_gib"] = resource.getrusage(
+      resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+  return out
 
 
 def load():
@@ -203,3 +252,7 @@ def train_lines(runs):
           f"{r['sec_per_step'] * 1e3:7,.0f} ms/step {r['gflop_per_s']:6.1f} "
           f"GFLOP/s  MFU {r['mfu_vs_fp32_matmul']:5.1%}{note}")
   return {k: {"ratio": v[0], "target": v[1]} for k, v in ratios.items()}
+
+
+if __name__ == "__main__":
+  print(json.dumps(_serve(json.loads(sys.argv[1]))))

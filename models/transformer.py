@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from t2tlite import model as model_lib
 from t2tlite import registry
+from t2tlite import search
 from t2tlite.layers import attention
 from t2tlite.layers import common
 
@@ -24,11 +25,11 @@ class _Sublayer(keras.layers.Layer):
     del input_shape  # sublayers build on their first call
 
   def call(self, x, training=False, memory=None, bias=None, kv=None,
-           cache=None, index=None):
+           cache=None):
     h = self.norm(x)
     if isinstance(self.fn, attention.MultiHeadAttention):
       y, cache = self.fn(h, memory=memory, bias=bias, training=training,
-                         kv=kv, cache=cache, index=index)
+                         kv=kv, cache=cache)
     else:
       y = self.fn(h, training=training)
     return x + self.drop(y, training=training), cache
@@ -72,9 +73,9 @@ class DecoderLayer(keras.layers.Layer):
     del input_shape
 
   def call(self, x, memory, self_bias, src_bias, training=False, cache=None,
-           index=None, src_kv=None):
+           src_kv=None):
     x, cache = self.self_attn(x, bias=self_bias, training=training,
-                              cache=cache, index=index)
+                              cache=cache)
     x, _ = self.src_attn(x, memory=memory, bias=src_bias, training=training,
                          kv=src_kv)
     x, _ = self.ffn(x, training=training)
@@ -119,14 +120,14 @@ class Transformer(model_lib.T2TModel):
 
   # --- incremental decoding -------------------------------------------------
   def init_cache(self, state, problem, batch, max_len):
-    hp = self.hparams
-    dh = hp.hidden_size // hp.num_heads
+    del max_len  # the self-attention caches grow a position a step
     dtype = state["output"].dtype
-    cache = {}
+    # Per source, shared by its beams (search.STATIC): the source mask.
+    cache = {search.STATIC: {"bias": state["bias"]}}
     for n, layer in enumerate(self.decoder_layers):
       k, v = layer.src_attn.fn.memory_kv(state["output"])
-      zeros = tf.zeros([batch, hp.num_heads, max_len, dh], dtype)
-      cache[f"layer_{n}"] = {"k": zeros, "v": zeros, "src_k": k, "src_v": v}
+      cache[f"layer_{n}"] = {**layer.self_attn.fn.empty_cache(batch, dtype),
+                             search.STATIC: {"k": k, "v": v}}
     return cache
 
   def decode_step(self, state, prev_ids, i, cache, problem):
@@ -135,18 +136,17 @@ class Transformer(model_lib.T2TModel):
     emb = target_mod.targets_bottom(prev_ids[:, None], False)
     task = tf.cast(self.task_vector(problem, batch), emb.dtype)[:, None]
     x = tf.where(i > 0, emb, task)
-    max_len = tf.shape(cache["layer_0"]["k"])[2]
     x = x + tf.cast(common.timing_signal(1, x.shape[-1], start=i),
                     x.dtype)[None]
-    bias = common.step_bias(i, max_len)
-    new_cache = {}
+    new_cache = {search.STATIC: cache[search.STATIC]}
     for n, layer in enumerate(self.decoder_layers):
       c = cache[f"layer_{n}"]
-      x, kv = layer(x, None, bias, state["bias"], cache={"k": c["k"],
-                                                         "v": c["v"]},
-                    index=i, src_kv=(c["src_k"], c["src_v"]))
-      new_cache[f"layer_{n}"] = {**kv, "src_k": c["src_k"],
-                                 "src_v": c["src_v"]}
+      src = c[search.STATIC]
+      # No self-attention mask: the cache holds positions < i only.
+      x, kv = layer(x, None, None, cache[search.STATIC]["bias"],
+                    cache={"k": c["k"], "v": c["v"]},
+                    src_kv=(src["k"], src["v"]))
+      new_cache[f"layer_{n}"] = {**kv, search.STATIC: src}
     x = self.decoder_norm(x)
     logits = target_mod.top(x, False, context=state["context"])
     return logits[:, 0, :], new_cache

@@ -119,7 +119,7 @@ class Decoder:
         step = lambda ids, i, c: model.decode_step(state, ids, i, c, name)
         return search.greedy_search(step, cache, batch, max_len)[:, None, :]
       state_k = search.tile_beams(state, beam)
-      cache = model.init_cache(state_k, name, batch * beam, max_len)
+      cache = model.init_cache(state, name, batch * beam, max_len)
       step = lambda ids, i, c: model.decode_step(state_k, ids, i, c, name)
       seqs, _ = search.beam_search(step, cache, batch, beam, max_len,
                                    dhp.alpha)

@@ -4,7 +4,12 @@ A model sees problems only as `ProblemSpec`s. For each it builds (or shares)
 the input and target modality nets, and a learned task-token embedding that
 is the first decoder input (the paper's To-German, To-Parse-Tree, ...).
 Subclasses implement `encode_body` and `decode_body`; they may override
-`init_cache` / `decode_step` with an incremental decoder.
+`init_cache` / `decode_step` with an incremental decoder. The decoding
+contract: `init_cache(state, problem, batch, max_len)` gets the state of the
+B sources and batch = B x beams rows, the beams of source 0 first; each
+`decode_step` gets that state tiled to the batch rows (search.tile_beams),
+so per-source tensors can be kept once per source in the cache's
+search.STATIC part.
 
 Precision is a per-model Keras dtype policy (see `set_precision`), never
 Keras' global one, so models of different precisions share a process.

@@ -3,17 +3,41 @@
 `step_fn(prev_ids [N], i, cache) -> (logits [N, V], cache)` where the cache
 is a nested structure of tensors whose first dimension is N. Both searches
 are a single tf.while_loop, so they compile once for all input lengths.
+
+Caches may grow along any axis but the last (self-attention keys and values
+gain a position a step): the loops relax every other dimension of the
+cache's shapes (see `cache_shapes`). Beam search reorders the cache rows after each step to follow the beams
+kept. Entries under a dict key STATIC ("static") at any depth are functions
+of the source alone (the keys and values of source attention): every beam
+of one source holds the same rows, so reordering, which only permutes the
+beams of one source, would copy them unchanged; they are left as they are.
+At beam 4 and batch 32 that copy was a fifth of each step.
 """
 import tensorflow as tf
 
 from t2tlite.vocab import EOS_ID
 
 INF = 1e7
+STATIC = "static"
 
 
 def length_penalty(length, alpha):
   """GNMT's ((5 + |Y|) / 6)^alpha."""
   return tf.pow((5.0 + tf.cast(length, tf.float32)) / 6.0, alpha)
+
+
+def cache_shapes(cache):
+  """Shape invariants of a cache in a while loop: every dimension but the
+  last (the channels) may change from step to step."""
+  return tf.nest.map_structure(
+      lambda t: tf.TensorShape([None] * (t.shape.rank - 1) + t.shape[-1:]),
+      cache)
+
+
+def _loop(cond, body, init):
+  """tf.while_loop with the cache (the last loop variable) free to grow."""
+  shapes = tuple(t.shape for t in init[:-1]) + (cache_shapes(init[-1]),)
+  return tf.while_loop(cond, body, init, shape_invariants=shapes)
 
 
 def greedy_search(step_fn, cache, batch, max_len):
@@ -34,14 +58,23 @@ def greedy_search(step_fn, cache, batch, max_len):
   init = (tf.constant(0), tf.zeros([batch], tf.int32),
           tf.zeros([batch, max_len], tf.int32), tf.zeros([batch], tf.bool),
           cache)
-  _, _, ids, _, _ = tf.while_loop(cond, body, init)
+  _, _, ids, _, _ = _loop(cond, body, init)
   return ids
 
 
 def _gather_beams(tree, indices, batch, beam):
-  """Reorders [B*K, ...] tensors by beam indices [B, K]."""
+  """Reorders [B*K, ...] tensors by beam indices [B, K]; STATIC entries are
+  kept as they are."""
   flat = tf.reshape(indices + tf.range(batch)[:, None] * beam, [-1])
-  return tf.nest.map_structure(lambda t: tf.gather(t, flat), tree)
+
+  def reorder(node):
+    if isinstance(node, dict):
+      return {k: v if k == STATIC else reorder(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+      return type(node)(reorder(v) for v in node)
+    return tf.gather(node, flat)
+
+  return reorder(tree)
 
 
 def tile_beams(tree, beam):
@@ -108,7 +141,7 @@ def beam_search(step_fn, cache, batch, beam, max_len, alpha=0.6):
           alive_logp, tf.zeros([batch, beam, max_len], tf.int32),
           tf.fill([batch, beam], -INF), tf.zeros([batch, beam], tf.bool),
           cache)
-  _, alive_seq, alive_logp, fin_seq, fin_score, fin_flag, _ = tf.while_loop(
+  _, alive_seq, alive_logp, fin_seq, fin_score, fin_flag, _ = _loop(
       cond, body, init)
   # Entries with no finished hypothesis fall back to their alive beams.
   any_fin = tf.reduce_any(fin_flag, axis=1)

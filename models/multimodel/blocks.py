@@ -2,11 +2,13 @@
 
 Every causal block runs either over a whole sequence (`call`) or one
 position at a time with an explicit cache (`step`), a nested dict of
-fixed-shape tensors that `init_cache` makes; both give the same numbers.
+tensors that `init_cache` makes (conv windows of fixed size, self-attention
+keys and values that grow a position a step); both give the same numbers.
 """
 import keras
 import tensorflow as tf
 
+from t2tlite import search
 from t2tlite.layers import attention
 from t2tlite.layers import common
 from t2tlite.layers import convolution
@@ -93,10 +95,10 @@ class AttentionBlock(keras.layers.Layer):
              for n, c in enumerate(self.convs)}
     if not self.use_attention:
       return cache
-    dh = self.hidden_size // self.num_heads
-    zeros = tf.zeros([batch, self.num_heads, max_len, dh], source.dtype)
+    del max_len  # the self-attention cache grows a position a step
     src_k, src_v = self.src_attn.memory_kv(source)
-    cache.update({"k": zeros, "v": zeros, "src_k": src_k, "src_v": src_v})
+    cache.update({**self.self_attn.empty_cache(batch, source.dtype),
+                  search.STATIC: {"k": src_k, "v": src_v}})
     return cache
 
   def build(self, input_shape):
@@ -127,15 +129,14 @@ class AttentionBlock(keras.layers.Layer):
       x, new[f"conv_{n}"] = conv.step(x, cache[f"conv_{n}"])
     if not self.use_attention:
       return x, new
-    max_len = tf.shape(cache["k"])[2]
     y, kv = self.self_attn(self.self_norm(x),
-                           bias=common.step_bias(i, max_len),
-                           cache={"k": cache["k"], "v": cache["v"]}, index=i)
+                           cache={"k": cache["k"], "v": cache["v"]})
     x = x + y
     y, _ = self.src_attn(self.src_norm(x), bias=source_bias,
-                         kv=(cache["src_k"], cache["src_v"]))
-    new.update({"k": kv["k"], "v": kv["v"], "src_k": cache["src_k"],
-                "src_v": cache["src_v"]})
+                         kv=(cache[search.STATIC]["k"],
+                             cache[search.STATIC]["v"]))
+    new.update({"k": kv["k"], "v": kv["v"],
+                search.STATIC: cache[search.STATIC]})
     return x + y, new
 
 

@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from t2tlite import model as model_lib
 from t2tlite import registry
+from t2tlite import search
 from t2tlite.layers import common
 from t2tlite.models.multimodel import blocks
 
@@ -127,8 +128,10 @@ class MultiModel(model_lib.T2TModel):
     if not self._is_sequence(problem):
       return super().init_cache(state, problem, batch, max_len)
     source = state["output"]
-    cache = {"mixer_attention": self.mixer_attention.init_cache(
-        source, batch, max_len)}
+    # Per source, shared by its beams (search.STATIC): the source mask.
+    cache = {search.STATIC: {"bias": state["bias"]},
+             "mixer_attention": self.mixer_attention.init_cache(
+                 source, batch, max_len)}
     for n, conv in enumerate(self.mixer_convs):
       cache[f"mixer_conv_{n}"] = conv.init_cache(batch, source.dtype)
     for n, block in enumerate(self.decoder_blocks):
@@ -145,8 +148,8 @@ class MultiModel(model_lib.T2TModel):
     emb = target_mod.targets_bottom(prev_ids[:, None], False)
     task = tf.cast(self.task_vector(problem, batch), emb.dtype)[:, None]
     x = tf.where(i > 0, emb, task)  # position 0 holds the task token
-    bias = state["bias"]
-    new = {}
+    bias = cache[search.STATIC]["bias"]
+    new = {search.STATIC: cache[search.STATIC]}
     x, new["mixer_attention"] = self.mixer_attention.step(
         x, i, cache["mixer_attention"], bias)
     for n, conv in enumerate(self.mixer_convs):

@@ -8,20 +8,23 @@ import keras
 import tensorflow as tf
 
 
-def write_position(buffer, value, index):
-  """buffer [B, H, L, dh] with value [B, H, 1, dh] written at position index.
+def _group_rows(q, groups_of):
+  """[B * G, H, T, dh] -> [B, H, G * T, dh]: each memory row's G query rows
+  side by side (G = 1: a reshape)."""
+  s = tf.shape(q)
+  g = s[0] // groups_of
+  q = tf.reshape(q, [groups_of, g, s[1], s[2], s[3]])
+  q = tf.transpose(q, [0, 2, 1, 3, 4])
+  return tf.reshape(q, [groups_of, s[1], g * s[2], s[3]])
 
-  One scatter copies the buffer once; the one-hot blend it replaces
-  (buffer * (1 - onehot) + value * onehot) made five passes over it, and
-  at 256 decoded positions those passes were most of a decoding step.
-  """
-  shape = tf.shape(buffer)
-  rows = shape[0] * shape[1]
-  flat = tf.reshape(buffer, [rows, shape[2], shape[3]])
-  where = tf.stack([tf.range(rows), tf.fill([rows], index)], axis=1)
-  flat = tf.tensor_scatter_nd_update(
-      flat, where, tf.reshape(tf.cast(value, buffer.dtype), [rows, -1]))
-  return tf.reshape(flat, shape)
+
+def _ungroup_rows(x, rows):
+  """The inverse of _group_rows: [B, H, G * T, dh] -> [rows, H, T, dh]."""
+  s = tf.shape(x)
+  g = rows // s[0]
+  x = tf.reshape(x, [s[0], s[1], g, s[2] // g, s[3]])
+  x = tf.transpose(x, [0, 2, 1, 3, 4])
+  return tf.reshape(x, [rows, s[1], s[2] // g, s[3]])
 
 
 class MultiHeadAttention(keras.layers.Layer):
@@ -40,6 +43,12 @@ class MultiHeadAttention(keras.layers.Layer):
     self.o = keras.layers.Dense(hidden_size, use_bias=False, name="o")
     self.drop = keras.layers.Dropout(dropout)
 
+  def empty_cache(self, batch, dtype=tf.float32):
+    """A self-attention cache holding no position yet: {"k", "v"}."""
+    empty = tf.zeros([batch, self.num_heads, 0,
+                      self.hidden_size // self.num_heads], dtype)
+    return {"k": empty, "v": empty}
+
   def split_heads(self, x):
     b, t = tf.shape(x)[0], tf.shape(x)[1]
     x = tf.reshape(x, [b, t, self.num_heads, self.hidden_size //
@@ -54,21 +63,33 @@ class MultiHeadAttention(keras.layers.Layer):
     del input_shape  # sublayers build on their first call
 
   def call(self, query, memory=None, bias=None, training=False, kv=None,
-           cache=None, index=None):
+           cache=None):
     """Attends; returns (output, new_cache).
 
-    kv: precomputed (k, v) of the memory (source attention while decoding).
-    cache: {"k", "v"} buffers [B, H, max_len, dh] of a self-attention; the
-      query's own keys and values are written at position `index`.
+    kv: precomputed (k, v) of the memory, [B, H, S, dh] each (source
+      attention while decoding). The query may hold G rows per memory row,
+      [B * G, T, d] (the G beams of each source, in order): each group
+      attends to its one memory, which is then read once for all G beams
+      rather than tiled G times; bias then has B rows too.
+    cache: {"k", "v"} [B, H, i, dh], the keys and values of a
+      self-attention's first i positions; the query's own are appended, so
+      the cache grows by a position a step (see `empty_cache`). A growing
+      cache copies only the positions there are at each step, where a
+      fixed max_len buffer written by scatter copied all of them; beam
+      search, which reorders the cache rows every step, copies half as much
+      on average too, and no mask is needed: every cached position is
+      visible.
     """
     q = self.split_heads(self.q(query))
+    rows = tf.shape(q)[0]
     if kv is not None:
       k, v = kv
+      q = _group_rows(q, tf.shape(k)[0])
     else:
       k, v = self.memory_kv(query if memory is None else memory)
     if cache is not None:
-      k = write_position(cache["k"], k, index)
-      v = write_position(cache["v"], v, index)
+      k = tf.concat([cache["k"], tf.cast(k, cache["k"].dtype)], axis=2)
+      v = tf.concat([cache["v"], tf.cast(v, cache["v"].dtype)], axis=2)
       cache = {"k": k, "v": v}
     dh = self.hidden_size // self.num_heads
     logits = tf.einsum("bhtd,bhsd->bhts", q, k) * tf.cast(dh ** -0.5, q.dtype)
@@ -80,6 +101,8 @@ class MultiHeadAttention(keras.layers.Layer):
     weights = tf.nn.softmax(logits)
     weights = self.drop(tf.cast(weights, q.dtype), training=training)
     out = tf.einsum("bhts,bhsd->bhtd", weights, v)
+    if kv is not None:
+      out = _ungroup_rows(out, rows)
     b, t = tf.shape(out)[0], tf.shape(out)[2]
     out = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, t,
                                                        self.hidden_size])

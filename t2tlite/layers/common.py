@@ -39,12 +39,6 @@ def causal_bias(length):
   return ((1.0 - lower) * NEG_INF)[None, None]
 
 
-def step_bias(i, max_len):
-  """[1, 1, 1, max_len]: during incremental decoding, see positions <= i."""
-  visible = tf.cast(tf.range(max_len) <= i, tf.float32)
-  return ((1.0 - visible) * NEG_INF)[None, None, None, :]
-
-
 class FeedForward(keras.layers.Layer):
   """Dense -> ReLU -> dropout -> dense."""
 
