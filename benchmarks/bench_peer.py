@@ -15,15 +15,14 @@ generate:  tokens/s of greedy and beam-4 generation at the peer's shapes
            (batch 32, 32-token sources, exactly 64 new tokens), ours through
            t2tlite/search.py with the model's incremental cache, the peer
            through model.generate with its cache.
-The peer runs each measurement in a process of its own (see peer_t5.py).
+Every measurement, ours and the peer's, runs in a fresh process of its own
+(bench_proc.py), so no run inherits another's threads or memory.
 Every figure is printed beside its target (ratio ours / peer) and written to
 --json. Without torch or transformers only ours is timed. On a shared CPU
 the figures are noisy: compare within one run.
 """
 import argparse
-import gc
 import os
-import resource
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -43,6 +42,7 @@ from t2tlite.hparams_lib import HParamsError  # noqa: E402
 from t2tlite.problem import ProblemSpec  # noqa: E402
 from t2tlite.vocab import EOS_ID  # noqa: E402
 import bench_common  # noqa: E402
+import bench_proc  # noqa: E402
 
 import bench_multimodel  # noqa: E402  (its fp32 matmul reference)
 import peer_t5  # noqa: E402
@@ -118,9 +118,6 @@ def ours_train_rate(hp, vocab, feats, steps, warmup, jit):
     loss = run()
   sec = (time.perf_counter() - start) / steps
   params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
-  del model, opt, step
-  keras.backend.clear_session()
-  gc.collect()
   return {"sec_per_step": sec, "compile_s": compile_s, "warmup_s": warm_s,
           "loss": loss, "params": params}
 
@@ -179,44 +176,73 @@ def ours_generate_rates(hp, vocab, batch, src_len, new_tokens, beams, runs):
   return out
 
 
-def _progress(name, run, own_process=False):
-  """A line as each run ends (a full run takes minutes), with the peak
-  resident memory of the peer's own process, or of this one so far
-  (monotonic: it grows only when a run needs more than every run before)."""
-  if not own_process:
-    run["process_peak_rss_gib"] = resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
-  where = "own process" if own_process else "process so far"
+def _progress(name, run):
+  """A line as each run ends (a full run takes minutes)."""
   print(f"  ... {name}: warm-up {run['warmup_s']:.0f} s, "
-        f"{run['sec_per_step']:.2f} s/step, peak RSS ({where}) "
-        f"{run['process_peak_rss_gib']:.1f} GiB", flush=True)
+        f"{run['sec_per_step']:.2f} s/step, peak RSS of its process "
+        f"{run['peak_rss_gib']:.1f} GiB", flush=True)
+
+
+# --- the measurements, each run in a fresh process (bench_proc) -------------
+def _feats(batch, length, vocab):
+  rng = np.random.RandomState(0)
+  return {"inputs": _random_ids(rng, batch, length, vocab),
+          "targets": _random_ids(rng, batch, length, vocab)}
+
+
+def _train_worker(hparams_set, variant, vocab, batch, length, steps,
+                  warmup):
+  hp = registry.hparams(hparams_set)
+  if variant == "bf16":
+    hp, _ = with_bfloat16(hp)
+  return ours_train_rate(hp, vocab, _feats(batch, length, vocab), steps,
+                         warmup, jit=variant == "xla")
+
+
+def _generate_worker(hparams_set, vocab, batch, src_len, new_tokens, beam,
+                     runs):
+  hp = registry.hparams(hparams_set)
+  return ours_generate_rates(hp, vocab, batch, src_len, new_tokens, [beam],
+                             runs)[beam]
+
+
+def _matmul_worker():
+  return {"fp32": bench_multimodel.matmul_flops_per_s(),
+          "bf16": bench_multimodel.matmul_flops_per_s(dtype=tf.bfloat16)}
+
+
+HANDLERS = {"train": _train_worker, "generate": _generate_worker,
+            "matmul": _matmul_worker}
+
+
+def ours(kind, **kwargs):
+  return bench_proc.run(os.path.abspath(__file__), kind, **kwargs)
 
 
 def bench_train(args, hp, peer, peak, results):
   b, n, vocab = args.batch, args.length, args.vocab
-  rng = np.random.RandomState(0)
-  feats = {"inputs": _random_ids(rng, b, n, vocab),
-           "targets": _random_ids(rng, b, n, vocab)}
   flops = 3 * peer_t5.forward_flops(hp, b, n, n, vocab)
   print(f"train {args.hparams_set}, vocab {vocab}, batch {b} x {n} source + "
         f"{n} target tokens ({b * n:,} target tokens/step), "
         f"{flops / 1e9:.1f} GFLOP/step (forward x 3), {args.train_steps} "
-        "timed steps each:")
+        "timed steps each, each run in a fresh process:")
   runs = {}
   hp_bf16, why = with_bfloat16(hp)
-  variants = [("ours fp32", hp, False), ("ours fp32 xla", hp, True)]
-  if hp_bf16 is not None:
-    variants.append(("ours bf16", hp_bf16, False))
-  for name, h, jit in variants:
-    runs[name] = ours_train_rate(h, vocab, feats, args.train_steps,
-                                 args.warmup, jit)
+  variants = ["fp32", "xla"] + (["bf16"] if hp_bf16 is not None else [])
+  shape = {"vocab": vocab, "batch": b, "length": n,
+           "steps": args.train_steps, "warmup": args.warmup}
+  for variant in variants:
+    name = {"fp32": "ours fp32", "xla": "ours fp32 xla",
+            "bf16": "ours bf16"}[variant]
+    runs[name] = ours("train", hparams_set=args.hparams_set,
+                      variant=variant, **shape)
     _progress(name, runs[name])
   if peer:
     for name, bf16 in (("peer fp32", False), ("peer bf16", True)):
       runs[name] = peer_t5.measure(
           "train", hp, vocab=vocab, batch=b, src_len=n, tgt_len=n,
           steps=args.train_steps, warmup=args.warmup, bf16=bf16)
-      _progress(name, runs[name], own_process=True)
+      _progress(name, runs[name])
   for r in runs.values():
     sec = r["sec_per_step"]
     r.update(tokens_per_s=b * n / sec, gflop_per_s=flops / sec / 1e9,
@@ -235,17 +261,17 @@ def bench_generate(args, hp, peer, results):
   beams = (1, args.beam)
   print(f"generate {args.hparams_set}, batch {b}, {s}-token sources, {new} "
         f"new tokens, {args.gen_runs} timed batches each:")
-  ours = ours_generate_rates(hp, args.vocab, b, s, new, beams,
-                             args.gen_runs)
   out = {}
   for beam in beams:
     label = "greedy" if beam == 1 else f"beam {beam}"
-    row = {"ours": ours[beam]}
+    row = {"ours": ours("generate", hparams_set=args.hparams_set,
+                        vocab=args.vocab, batch=b, src_len=s,
+                        new_tokens=new, beam=beam, runs=args.gen_runs)}
     if peer:
       row["peer"] = peer_t5.measure(
           "generate", hp, vocab=args.vocab, batch=b, src_len=s,
           new_tokens=new, beam=beam, runs=args.gen_runs)
-    mine = ours[beam]["tokens_per_s"]
+    mine = row["ours"]["tokens_per_s"]
     theirs = row.get("peer", {}).get("tokens_per_s")
     row["ratio"] = peer_t5.ratio(mine, theirs)
     row["target"] = TARGET
@@ -253,7 +279,7 @@ def bench_generate(args, hp, peer, results):
                  f"{row['peer']['generated_tokens']:,} tokens), "
                  if theirs else "")
     print(f"  {label:<7} ours {mine:>7,.0f} tok/s "
-          f"({ours[beam]['generated_tokens']:,} tokens), {peer_text}"
+          f"({row['ours']['generated_tokens']:,} tokens), {peer_text}"
           f"(target >= {TARGET}x peer: "
           f"{peer_t5.verdict(row['ratio'], TARGET)})")
     out[label] = row
@@ -292,17 +318,18 @@ def parse_args():
 
 
 def main():
+  bench_proc.serve(HANDLERS)  # a worker: answers one request and exits
   args = parse_args()
   sections = args.sections.split(",")
   t2tlite.quiet_start_devices()
   tf.random.set_seed(0)
   hp = registry.hparams(args.hparams_set)
   peer = peer_t5.available()
-  peak = bench_multimodel.matmul_flops_per_s()
+  matmul = ours("matmul")
+  peak, peak_bf16 = matmul["fp32"], matmul["bf16"]
   print(f"dense fp32 matmul 1024^3: {peak / 1e9:.1f} GFLOP/s "
         f"({os.cpu_count()} CPUs visible, shared)")
   # TensorFlow's bf16 GEMM on this CPU bounds what mixed precision can gain.
-  peak_bf16 = bench_multimodel.matmul_flops_per_s(dtype=tf.bfloat16)
   print(f"dense bf16 matmul 1024^3: {peak_bf16 / 1e9:.1f} GFLOP/s "
         f"({peak_bf16 / peak:.2f}x fp32)")
   results = {"args": vars(args), "cpus": os.cpu_count(),

@@ -4,22 +4,19 @@ The peer: Hugging Face T5 on PyTorch, timed on CPU, a randomly initialised
 T5ForConditionalGeneration of the same shape as a t2tlite Transformer
 hparams set (nothing is downloaded). torch and transformers are optional:
 `available()` says whether both are installed. Each peer measurement runs
-in a process of its own (`measure()` starts `python peer_t5.py REQUEST`):
-PyTorch's OpenMP threads and TensorFlow's pools in one process slowed the
-peer about 5x, and neither library is loaded into the other's process.
+in a process of its own (`measure()`, through bench_proc), so neither
+library is loaded into the other's process.
 The comparison: FLOPs of a step from the shared shapes, and each ratio
 ours / reference beside its target.
 """
 import importlib.util
-import json
 import os
-import resource
-import subprocess
-import sys
 import time
 import types
 
 import numpy as np
+
+import bench_proc
 
 SKIP_LINE = "peer skipped: pip install -e .[bench] (torch, transformers)"
 TARGET = 1.1        # ours / peer, training and generation
@@ -40,30 +37,21 @@ def available():
 
 def measure(kind, hp, **kwargs):
   """One peer measurement ("train", "generate" or "versions") in a fresh
-  process; its result dict, with that process's peak resident memory."""
-  request = {"kind": kind, "kwargs": kwargs,
-             "hp": {k: hp.get(k) for k in HP_FIELDS} if hp else None}
-  proc = subprocess.run([sys.executable, os.path.abspath(__file__),
-                         json.dumps(request)], capture_output=True, text=True,
-                        check=False)
-  if proc.returncode != 0:
-    raise RuntimeError(f"peer {kind} failed (exit {proc.returncode}): "
-                       f"{proc.stderr.strip().splitlines()[-1:]}")
-  return json.loads(proc.stdout.strip().splitlines()[-1])
+  process (bench_proc); its result dict, with that process's peak RSS."""
+  fields = {k: hp.get(k) for k in HP_FIELDS} if hp else None
+  return bench_proc.run(os.path.abspath(__file__), kind, hp=fields,
+                        **kwargs)
 
 
-def _serve(request):
-  libs = load()
-  if libs is None:
-    raise SystemExit(SKIP_LINE)
-  if request["kind"] == "versions":
-    return versions(libs)
-  hp = types.SimpleNamespace(**request["hp"])
-  fn = {"train": train_rate, "generate": generate_rate}[request["kind"]]
-  out = fn(libs, hp, **request["kwargs"])
-  out["process_peak_rss_gib"] = resource.getrusage(
-      resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
-  return out
+def _handler(fn):
+  def handle(hp=None, **kwargs):
+    libs = load()
+    if libs is None:
+      raise SystemExit(SKIP_LINE)
+    if fn is versions:
+      return versions(libs)
+    return fn(libs, types.SimpleNamespace(**hp), **kwargs)
+  return handle
 
 
 def load():
@@ -255,4 +243,6 @@ def train_lines(runs):
 
 
 if __name__ == "__main__":
-  print(json.dumps(_serve(json.loads(sys.argv[1]))))
+  bench_proc.serve({"train": _handler(train_rate),
+                    "generate": _handler(generate_rate),
+                    "versions": _handler(versions)})

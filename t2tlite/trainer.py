@@ -72,6 +72,12 @@ def check_precision_settings(hparams, strategy=None):
   if jit and strategy is not None:
     raise ValueError("jit_compile=True compiles the one-device train step; "
                      "it is not supported with a distribution strategy")
+  if jit and hparams.get("use_moe", False):
+    # XLA needs the shapes of the MoE's dispatch (how many tokens each
+    # expert gets) at compile time; they depend on the gate's choices.
+    raise ValueError("jit_compile=True cannot compile a mixture of experts "
+                     "(its dispatch shapes depend on the data); set "
+                     "use_moe=false or jit_compile=false")
 
 
 def is_stat(name):

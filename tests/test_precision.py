@@ -55,6 +55,11 @@ def test_bad_values_raise_naming_the_allowed_ones(tmp_path):
     hp.override("jit_compile=sometimes")
   with pytest.raises(HParamsError, match="jit_compile"):
     hp.replace(jit_compile="yes")
+  # XLA cannot compile the MoE's data-dependent dispatch: said up front,
+  # not as an XLA error at the first step.
+  with pytest.raises(ValueError, match="use_moe=false"):
+    trainer.check_precision_settings(registry.hparams(
+        "multimodel_tiny").replace(jit_compile=True))
 
 
 def test_transformer_trains_in_bfloat16_and_decodes(zen_data, tmp_path):
