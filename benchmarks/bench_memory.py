@@ -48,7 +48,7 @@ def memory_child(spec):
   import tensorflow as tf
   from t2tlite import optimization
   from t2tlite import registry
-  from t2tlite import trainer as trainer_lib
+  from t2tlite import train_steps
   from t2tlite.problem import ProblemSpec
   t2tlite.quiet_start_devices()
   started = _rss_now()
@@ -62,26 +62,11 @@ def memory_child(spec):
   model(feats, problem="p", training=False)
   opt = optimization.optimizer(hp)
   opt.build(model.trainable_variables)
-  mod = model.target_modality("p")
   params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
 
-  @tf.function
-  def step(features):  # the trainer's step, less its bookkeeping
-    with tf.GradientTape() as tape:
-      logits, aux = model(features, problem="p", training=True)
-      loss_sum, weight = mod.loss(logits, features["targets"],
-                                  hp.label_smoothing)
-      extra = [tf.cast(v, tf.float32) for k, v in aux.items()
-               if not trainer_lib.is_stat(k)]
-      total = loss_sum / tf.maximum(weight, 1.0) + (
-          tf.add_n(extra) if extra else 0.0)
-    grads = tape.gradient(total, model.trainable_variables)
-    pairs = [(g, v) for g, v in zip(grads, model.trainable_variables)
-             if g is not None]
-    grads = trainer_lib.dense_gradients([g for g, _ in pairs])
-    grads, _ = tf.clip_by_global_norm(grads, hp.clip_grad_norm)
-    opt.apply_gradients(zip(grads, [v for _, v in pairs]))
-    return total
+  sig = {k: tf.TensorSpec([None, None], v.dtype) for k, v in feats.items()}
+  train_step = train_steps.train_step(model, opt, hp, "p", sig)
+  step = lambda features: train_step(features)["total_loss"]  # the trainer's
 
   built = _rss_now()
   first = time.perf_counter()

@@ -37,7 +37,7 @@ from t2tlite import model as model_lib  # noqa: E402
 from t2tlite import optimization  # noqa: E402
 from t2tlite import registry  # noqa: E402
 from t2tlite import search  # noqa: E402
-from t2tlite import trainer as trainer_lib  # noqa: E402
+from t2tlite import train_steps  # noqa: E402
 from t2tlite.hparams_lib import HParamsError  # noqa: E402
 from t2tlite.problem import ProblemSpec  # noqa: E402
 from t2tlite.vocab import EOS_ID  # noqa: E402
@@ -84,19 +84,14 @@ def build_ours(hp, vocab, feats):
 
 
 def train_step(model, hp, opt, feats, jit):
-  """The trainer's own compiled step (clipping, Adam and all), built on a
-  Trainer shell that holds only what the step reads: no data files. jit:
-  XLA through the jit_compile hparam where it exists, else the step's
-  Python function rewrapped with jit_compile=True."""
+  """The trainer's own compiled step (clipping, Adam and all). jit: XLA
+  through the jit_compile hparam where it exists, else the step's Python
+  function rewrapped with jit_compile=True."""
   sig = {k: tf.TensorSpec([None, None], v.dtype) for k, v in feats.items()}
   rewrap = jit and "jit_compile" not in hp
   if jit and not rewrap:
     hp = hp.replace(jit_compile=True)
-  shell = trainer_lib.Trainer.__new__(trainer_lib.Trainer)
-  shell.model, shell.hparams, shell.optimizer = model, hp, opt
-  shell.strategy, shell.loss_weights = None, {}
-  shell.signatures = {"p": sig}
-  step = shell._make_train_step("p")  # pylint: disable=protected-access
+  step = train_steps.train_step(model, opt, hp, "p", sig)
   if rewrap:
     step = tf.function(step.python_function, input_signature=[sig],
                        jit_compile=True)

@@ -22,6 +22,7 @@ from t2tlite import model as model_lib
 from t2tlite import optimization
 from t2tlite import registry
 from t2tlite import run_config
+from t2tlite import train_steps
 
 log = logging.getLogger("t2tlite")
 
@@ -50,18 +51,6 @@ def relaxed_signature(element_spec):
       lambda s: tf.TensorSpec([None] * s.shape.rank, s.dtype), element_spec)
 
 
-def dense_gradients(grads):
-  """Embedding gradients as dense tensors.
-
-  Keras 3's Adam squares each slice of a sparse gradient before summing
-  repeated rows (sum of squares, not square of the sum), and global_norm of
-  such slices is not the norm of the gradient; every row of the task-token
-  lookup repeats in a batch. Dense gradients give the true update.
-  """
-  return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
-          for g in grads]
-
-
 def check_precision_settings(hparams, strategy=None):
   """ValueError for a mixed_precision or jit_compile value the trainer
   cannot honour (old run configs may lack either key: their defaults)."""
@@ -78,11 +67,6 @@ def check_precision_settings(hparams, strategy=None):
     raise ValueError("jit_compile=True cannot compile a mixture of experts "
                      "(its dispatch shapes depend on the data); set "
                      "use_moe=false or jit_compile=false")
-
-
-def is_stat(name):
-  """Aux outputs named moe_stat_* are logged, never added to the loss."""
-  return "_stat_" in name or name.startswith("stat_")
 
 
 class Trainer:
@@ -148,7 +132,9 @@ class Trainer:
       distribute.agreed_step(strategy, int(self.step))
       self._skip_streams_to_step()
     self._train_steps = {n: self._make_train_step(n) for n in names}
-    self._eval_steps = {n: self._make_eval_step(n) for n in names}
+    self._eval_steps = {n: train_steps.eval_step(self.model, n,
+                                                 self.signatures[n])
+                        for n in names}
     if self.is_chief:
       self.train_writer = tf.summary.create_file_writer(
           os.path.join(output_dir, "train"))
@@ -250,87 +236,14 @@ class Trainer:
     return path
 
   # --- compiled steps -------------------------------------------------------
-  def _loss(self, name, features, training):
-    logits, aux = self.model(features, problem=name, training=training)
-    target_mod = self.model.target_modality(name)
-    targets = features["targets"]
-    if not target_mod.targets_are_sequence:
-      targets = tf.reshape(targets, [-1, 1])
-    smoothing = self.hparams.label_smoothing if training else 0.0
-    loss_sum, weight = target_mod.loss(logits, targets, smoothing)
-    return logits, targets, aux, loss_sum, weight
-
   def _make_train_step(self, name):
-    hp = self.hparams
     scale = float(self.loss_weights.get(name, 1.0))
     if self.strategy is not None:
-      return self._make_distributed_train_step(name, scale)
-
-    # XLA compiles once per concrete batch shape (each length bucket).
-    @tf.function(input_signature=[self.signatures[name]],
-                 jit_compile=bool(hp.get("jit_compile", False)))
-    def step(features):
-      with tf.GradientTape() as tape:
-        _, _, aux, loss_sum, weight = self._loss(name, features, True)
-        loss = loss_sum / tf.maximum(weight, 1.0)
-        extra = [tf.cast(v, tf.float32) for k, v in aux.items()
-                 if not is_stat(k)]
-        total = scale * (loss + (tf.add_n(extra) if extra else 0.0))
-      train_vars = self.model.trainable_variables
-      grads = tape.gradient(total, train_vars)
-      # Only the variables this problem uses get an update: another
-      # modality's net must not drift on stale Adam moments.
-      pairs = [(g, v) for g, v in zip(grads, train_vars) if g is not None]
-      grads = dense_gradients([g for g, _ in pairs])
-      norm = tf.linalg.global_norm(grads)
-      finite = tf.math.is_finite(total) & tf.math.is_finite(norm)
-      if hp.clip_grad_norm > 0:
-        grads, _ = tf.clip_by_global_norm(grads, hp.clip_grad_norm,
-                                          use_norm=norm)
-
-      def apply():
-        self.optimizer.apply_gradients(zip(grads, [v for _, v in pairs]))
-        return tf.constant(True)
-
-      tf.cond(finite, apply, lambda: tf.constant(False))
-      out = {"loss": loss, "total_loss": total, "tokens": weight,
-             "grad_norm": norm, "finite": finite}
-      out.update({k: tf.cast(v, tf.float32) for k, v in aux.items()})
-      return out
-
-    return step
-
-  def _make_distributed_train_step(self, name, scale):
-    def loss_fn(features):
-      _, _, aux, loss_sum, weight = self._loss(name, features, True)
-      extra = [tf.cast(v, tf.float32) for k, v in aux.items()
-               if not is_stat(k)]
-      aux = {k: tf.cast(v, tf.float32) for k, v in aux.items()}
-      return loss_sum, weight, extra, aux, scale
-
-    return distribute.train_step(self.strategy, loss_fn, self.model,
-                                 self.optimizer, self.hparams.clip_grad_norm)
-
-  def _make_eval_step(self, name):
-    @tf.function(input_signature=[self.signatures[name]])
-    def step(features):
-      logits, targets, aux, loss_sum, weight = self._loss(name, features,
-                                                          False)
-      target_mod = self.model.target_modality(name)
-      w = target_mod.target_weights(targets)
-      preds = tf.argmax(logits, axis=-1, output_type=tf.int32)
-      correct = tf.reduce_sum(
-          tf.cast(tf.equal(preds, tf.cast(targets, tf.int32)), tf.float32) *
-          w)
-      k = tf.minimum(5, tf.shape(logits)[-1])
-      top = tf.math.top_k(logits, k=k).indices
-      in_top = tf.reduce_any(tf.equal(
-          top, tf.cast(targets, tf.int32)[..., None]), axis=-1)
-      top5 = tf.reduce_sum(tf.cast(in_top, tf.float32) * w)
-      return {"loss_sum": loss_sum, "weight": weight, "correct": correct,
-              "top5": top5}
-
-    return step
+      return train_steps.distributed_train_step(
+          self.strategy, self.model, self.optimizer, self.hparams, name,
+          scale)
+    return train_steps.train_step(self.model, self.optimizer, self.hparams,
+                                  name, self.signatures[name], scale)
 
   # --- loop -----------------------------------------------------------------
   def evaluate(self, eval_steps):
