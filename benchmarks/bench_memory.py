@@ -4,7 +4,7 @@
       [--data_dir=/tmp/joint/data] [--output_dir=TRAINED_RUN]
       [--sentences=200] [--json=PATH] [--quick]
 
-memory  peak resident memory (ru_maxrss from wait4) of a subprocess that
+memory  peak resident memory (VmHWM) of a fresh process (bench_proc) that
         builds --model/--hparams_set (multimodel / multimodel_base) and runs
         --train_steps (5) of the trainer's kind of step (GradientTape, dense
         gradients, clipping, the trainer's Adam) on translation-shaped
@@ -22,15 +22,12 @@ decode  the decoder CLI's sentences/s (t2tlite.decoder.Decoder.decode_lines,
         outputs are, so output lengths (subword tokens) are shown too.
 """
 import argparse
-import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 
 import bench_common  # noqa: E402
+import bench_proc  # noqa: E402
 
 MEMORY_TARGET = 6 * 2 ** 30
 VOCAB = 8192
@@ -41,8 +38,8 @@ def _rss_now():
     return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-# --- memory: in the subprocess ----------------------------------------------
-def memory_child(spec):
+# --- memory: in a fresh process (bench_proc) ---------------------------------
+def memory_child(**spec):
   import numpy as np
   import t2tlite  # noqa: F401  (registers models and hparams)
   import tensorflow as tf
@@ -77,34 +74,16 @@ def memory_child(spec):
   for _ in range(spec["steps"] - 1):
     float(step(feats))
   sec = (time.perf_counter() - start) / max(spec["steps"] - 1, 1)
-  print("RESULT " + json.dumps({
-      "params": params, "rss_started": started, "rss_built": built,
-      "rss_after_first_step": after_first, "first_step_s": first,
-      "step_s": sec,
-      "self_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss *
-                     1024}))
+  return {"params": params, "rss_started": started, "rss_built": built,
+          "rss_after_first_step": after_first, "first_step_s": first,
+          "step_s": sec}
 
 
 def bench_memory(args):
   spec = {"model": args.model, "hparams_set": args.hparams_set,
           "batch": 64, "length": 64, "steps": args.train_steps}
-  with tempfile.TemporaryFile("w+") as out, \
-      tempfile.TemporaryFile("w+") as err:
-    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__),
-                             "--_child", json.dumps(spec)], stdout=out,
-                            stderr=err)
-    # wait4 gives this child's own peak (RUSAGE_CHILDREN would be the
-    # largest of every child reaped so far).
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out.seek(0)
-    lines = [l for l in out.read().splitlines() if l.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-      err.seek(0)
-      raise RuntimeError("memory subprocess failed:\n" + "\n".join(
-          err.read().strip().splitlines()[-8:]))
-  res = json.loads(lines[-1][len("RESULT "):])
-  res["peak_rss_bytes"] = usage.ru_maxrss * 1024
+  res = bench_proc.run(os.path.abspath(__file__), "memory", **spec)
+  res["peak_rss_bytes"] = res["peak_rss_gib"] * 2 ** 30
   res["target_bytes"] = MEMORY_TARGET
   res["met"] = res["peak_rss_bytes"] < MEMORY_TARGET
   gib = lambda x: x / 2 ** 30
@@ -192,6 +171,7 @@ def bench_decode(args):
 
 
 def main():
+  bench_proc.serve({"memory": memory_child})  # the measuring process
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--only", default="memory,decode")
   parser.add_argument("--model", default="multimodel")
@@ -208,11 +188,7 @@ def main():
   bench_common.add_json_flag(parser, "bench_memory")
   parser.add_argument("--quick", action="store_true",
                       help="smoke run: multimodel_tiny, 2 steps, 12 lines")
-  parser.add_argument("--_child", help=argparse.SUPPRESS)
   args = parser.parse_args()
-  if args._child:  # pylint: disable=protected-access
-    memory_child(json.loads(args._child))  # pylint: disable=protected-access
-    return
   if args.quick:
     args.hparams_set, args.train_steps = "multimodel_tiny", 2
     args.sentences, args.tiny_steps = 12, 2
@@ -223,7 +199,7 @@ def main():
   if "decode" in parts:
     results["decode"] = bench_decode(args)
   bench_common.write_json(args.json, {
-      "settings": {k: v for k, v in vars(args).items() if k != "_child"},
+      "settings": vars(args),
       "targets": {"peak_rss_below_bytes": MEMORY_TARGET},
       "results": results})
 
