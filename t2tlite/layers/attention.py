@@ -7,6 +7,8 @@ that compiles inside a while loop and is easy to test against a full pass.
 import keras
 import tensorflow as tf
 
+from t2tlite.layers import common
+
 
 def _group_rows(q, groups_of):
   """[B * G, H, T, dh] -> [B, H, G * T, dh]: each memory row's G query rows
@@ -37,10 +39,10 @@ class MultiHeadAttention(keras.layers.Layer):
                        f"num_heads {num_heads}")
     self.hidden_size, self.num_heads, self.dropout = (hidden_size, num_heads,
                                                       dropout)
-    self.q = keras.layers.Dense(hidden_size, use_bias=False, name="q")
-    self.k = keras.layers.Dense(hidden_size, use_bias=False, name="k")
-    self.v = keras.layers.Dense(hidden_size, use_bias=False, name="v")
-    self.o = keras.layers.Dense(hidden_size, use_bias=False, name="o")
+    self.q = common.Dense(hidden_size, use_bias=False, name="q")
+    self.k = common.Dense(hidden_size, use_bias=False, name="k")
+    self.v = common.Dense(hidden_size, use_bias=False, name="v")
+    self.o = common.Dense(hidden_size, use_bias=False, name="o")
     self.drop = keras.layers.Dropout(dropout)
 
   def empty_cache(self, batch, dtype=tf.float32):

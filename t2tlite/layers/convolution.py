@@ -11,6 +11,8 @@ exactly the left padding of the full pass, so both give the same numbers.
 import keras
 import tensorflow as tf
 
+from t2tlite.layers import common
+
 PADDINGS = ("same", "causal")
 
 
@@ -123,7 +125,7 @@ class SeparableConv1D(keras.layers.Layer):
       raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
     self.filters, self.kernel_size, self.dilation, self.padding = (
         filters, kernel_size, dilation, padding)
-    self.pointwise = keras.layers.Dense(filters, name="pointwise")
+    self.pointwise = common.Dense(filters, name="pointwise")
 
   @property
   def receptive_field(self):
