@@ -38,7 +38,6 @@ from t2tlite import optimization  # noqa: E402
 from t2tlite import registry  # noqa: E402
 from t2tlite import search  # noqa: E402
 from t2tlite import train_steps  # noqa: E402
-from t2tlite.hparams_lib import HParamsError  # noqa: E402
 from t2tlite.problem import ProblemSpec  # noqa: E402
 from t2tlite.vocab import EOS_ID  # noqa: E402
 import bench_common  # noqa: E402
@@ -60,47 +59,23 @@ def _random_ids(rng, batch, length, vocab):
   return tf.constant(rng.randint(2, vocab, (batch, length)), tf.int64)
 
 
-def with_bfloat16(hp):
-  """(hp computing in bfloat16, "") or (None, why this tree cannot)."""
-  if not hasattr(model_lib, "set_precision"):
-    return None, "t2tlite.model has no set_precision"
-  try:
-    return hp.replace(mixed_precision="bfloat16"), ""
-  except HParamsError as e:  # no such hparam, or not a string
-    return None, str(e)
-
-
 def build_ours(hp, vocab, feats):
   """The model at hp's precision (as the trainer sets it), built, and the
   trainer's optimiser."""
   keras.utils.set_random_seed(0)
-  model = registry.model("transformer")(hp, [_spec(vocab)])
-  if hp.get("mixed_precision"):
-    model_lib.set_precision(model, hp.mixed_precision)
+  model = model_lib.set_precision(
+      registry.model("transformer")(hp, [_spec(vocab)]), hp.mixed_precision)
   model(feats, problem="p")
   opt = optimization.optimizer(hp)
   opt.build(model.trainable_variables)
   return model, opt
 
 
-def train_step(model, hp, opt, feats, jit):
-  """The trainer's own compiled step (clipping, Adam and all). jit: XLA
-  through the jit_compile hparam where it exists, else the step's Python
-  function rewrapped with jit_compile=True."""
-  sig = {k: tf.TensorSpec([None, None], v.dtype) for k, v in feats.items()}
-  rewrap = jit and "jit_compile" not in hp
-  if jit and not rewrap:
-    hp = hp.replace(jit_compile=True)
-  step = train_steps.train_step(model, opt, hp, "p", sig)
-  if rewrap:
-    step = tf.function(step.python_function, input_signature=[sig],
-                       jit_compile=True)
-  return step
-
-
-def ours_train_rate(hp, vocab, feats, steps, warmup, jit):
+def ours_train_rate(hp, vocab, feats, steps, warmup):
+  """The trainer's own compiled step (clipping, Adam and all), timed."""
   model, opt = build_ours(hp, vocab, feats)
-  step = train_step(model, hp, opt, feats, jit)
+  sig = {k: tf.TensorSpec([None, None], v.dtype) for k, v in feats.items()}
+  step = train_steps.train_step(model, opt, hp, "p", sig)
   run = lambda: float(step(feats)["loss"])
   start = time.perf_counter()
   run()  # traces and compiles
@@ -148,27 +123,23 @@ def make_generate(model, beam, alpha=0.6):
   return generate
 
 
-def ours_generate_rates(hp, vocab, batch, src_len, new_tokens, beams, runs):
+def ours_generate_rate(hp, vocab, batch, src_len, new_tokens, beam, runs):
   rng = np.random.RandomState(1)
   inputs = _random_ids(rng, batch, src_len, vocab)
   model, _ = build_ours(hp, vocab, {"inputs": inputs, "targets": inputs})
-  out = {}
-  for beam in beams:
-    gen = make_generate(model, beam)
-    max_len = tf.constant(new_tokens, tf.int32)
-    start = time.perf_counter()
-    seqs = gen(inputs, max_len)
-    compile_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in range(runs):
-      seqs = gen(inputs, max_len).numpy()
-    sec = (time.perf_counter() - start) / runs
-    generated = sum(peer_t5.generated_length(row, EOS_ID)
-                    for row in seqs[:, 0].tolist())
-    out[beam] = {"sec_per_batch": sec, "compile_s": compile_s,
-                 "generated_tokens": generated,
-                 "tokens_per_s": generated / sec}
-  return out
+  gen = make_generate(model, beam)
+  max_len = tf.constant(new_tokens, tf.int32)
+  start = time.perf_counter()
+  seqs = gen(inputs, max_len)
+  compile_s = time.perf_counter() - start
+  start = time.perf_counter()
+  for _ in range(runs):
+    seqs = gen(inputs, max_len).numpy()
+  sec = (time.perf_counter() - start) / runs
+  generated = sum(peer_t5.generated_length(row, EOS_ID)
+                  for row in seqs[:, 0].tolist())
+  return {"sec_per_batch": sec, "compile_s": compile_s,
+          "generated_tokens": generated, "tokens_per_s": generated / sec}
 
 
 def _progress(name, run):
@@ -185,20 +156,20 @@ def _feats(batch, length, vocab):
           "targets": _random_ids(rng, batch, length, vocab)}
 
 
-def _train_worker(hparams_set, variant, vocab, batch, length, steps,
+# Our training variants: hparams each sets on top of the hparams set.
+VARIANTS = (("ours fp32", {}), ("ours fp32 xla", {"jit_compile": True}),
+            ("ours bf16", {"mixed_precision": "bfloat16"}))
+
+
+def _train_worker(hparams_set, overrides, vocab, batch, length, steps,
                   warmup):
-  hp = registry.hparams(hparams_set)
-  if variant == "bf16":
-    hp, _ = with_bfloat16(hp)
+  hp = registry.hparams(hparams_set).replace(**overrides)
   return ours_train_rate(hp, vocab, _feats(batch, length, vocab), steps,
-                         warmup, jit=variant == "xla")
+                         warmup)
 
 
-def _generate_worker(hparams_set, vocab, batch, src_len, new_tokens, beam,
-                     runs):
-  hp = registry.hparams(hparams_set)
-  return ours_generate_rates(hp, vocab, batch, src_len, new_tokens, [beam],
-                             runs)[beam]
+def _generate_worker(hparams_set, **kwargs):
+  return ours_generate_rate(registry.hparams(hparams_set), **kwargs)
 
 
 def _matmul_worker():
@@ -222,15 +193,11 @@ def bench_train(args, hp, peer, peak, results):
         f"{flops / 1e9:.1f} GFLOP/step (forward x 3), {args.train_steps} "
         "timed steps each, each run in a fresh process:")
   runs = {}
-  hp_bf16, why = with_bfloat16(hp)
-  variants = ["fp32", "xla"] + (["bf16"] if hp_bf16 is not None else [])
   shape = {"vocab": vocab, "batch": b, "length": n,
            "steps": args.train_steps, "warmup": args.warmup}
-  for variant in variants:
-    name = {"fp32": "ours fp32", "xla": "ours fp32 xla",
-            "bf16": "ours bf16"}[variant]
+  for name, overrides in VARIANTS:
     runs[name] = ours("train", hparams_set=args.hparams_set,
-                      variant=variant, **shape)
+                      overrides=overrides, **shape)
     _progress(name, runs[name])
   if peer:
     for name, bf16 in (("peer fp32", False), ("peer bf16", True)):
@@ -243,12 +210,10 @@ def bench_train(args, hp, peer, peak, results):
     r.update(tokens_per_s=b * n / sec, gflop_per_s=flops / sec / 1e9,
              mfu_vs_fp32_matmul=flops / sec / peak)
   ratios = peer_t5.train_lines(runs)
-  if hp_bf16 is None:
-    print(f"  ours bf16     skipped: {why}")
   if not peer:
     print(f"  {peer_t5.SKIP_LINE}")
   results["train"] = {"runs": runs, "flops_per_step": flops,
-                      "bf16_skipped": why or None, "ratios": ratios}
+                      "ratios": ratios}
 
 
 def bench_generate(args, hp, peer, results):

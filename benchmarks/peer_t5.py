@@ -48,9 +48,8 @@ def _handler(fn):
     libs = load()
     if libs is None:
       raise SystemExit(SKIP_LINE)
-    if fn is versions:
-      return versions(libs)
-    return fn(libs, types.SimpleNamespace(**hp), **kwargs)
+    shape = (types.SimpleNamespace(**hp),) if hp else ()
+    return fn(libs, *shape, **kwargs)
   return handle
 
 

@@ -6,8 +6,8 @@ are a single tf.while_loop, so they compile once for all input lengths.
 
 Caches may grow along any axis but the last (self-attention keys and values
 gain a position a step): the loops relax every other dimension of the
-cache's shapes (see `cache_shapes`). Beam search reorders the cache rows after each step to follow the beams
-kept. Entries under a dict key STATIC ("static") at any depth are functions
+cache's shapes (see `cache_shapes`). Beam search reorders the cache rows
+after each step to follow the beams kept. Entries under a dict key STATIC ("static") at any depth are functions
 of the source alone (the keys and values of source attention): every beam
 of one source holds the same rows, so reordering, which only permutes the
 beams of one source, would copy them unchanged; they are left as they are.

@@ -90,8 +90,8 @@ class MultiHeadAttention(keras.layers.Layer):
     else:
       k, v = self.memory_kv(query if memory is None else memory)
     if cache is not None:
-      k = tf.concat([cache["k"], tf.cast(k, cache["k"].dtype)], axis=2)
-      v = tf.concat([cache["v"], tf.cast(v, cache["v"].dtype)], axis=2)
+      k = tf.concat([cache["k"], k], axis=2)
+      v = tf.concat([cache["v"], v], axis=2)
       cache = {"k": k, "v": v}
     dh = self.hidden_size // self.num_heads
     logits = tf.einsum("bhtd,bhsd->bhts", q, k) * tf.cast(dh ** -0.5, q.dtype)

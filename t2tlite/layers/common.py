@@ -72,8 +72,7 @@ class FeedForward(keras.layers.Layer):
     super().__init__(**kwargs)
     self.hidden_size, self.filter_size, self.dropout = (hidden_size,
                                                         filter_size, dropout)
-    self.inner = Dense(filter_size, activation="relu",
-                                    name="inner")
+    self.inner = Dense(filter_size, activation="relu", name="inner")
     self.outer = Dense(hidden_size, name="outer")
     self.drop = keras.layers.Dropout(dropout)
 
