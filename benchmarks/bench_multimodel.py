@@ -3,8 +3,9 @@
   python benchmarks/bench_multimodel.py [--sections train,moe,decode,parts]
       [--json PATH] [--decode_hparams multimodel_base] [--decode_lengths ...]
 
-train:  train-step throughput (target tokens/s) of multimodel_tiny and
-        multimodel_base on translation-shaped batches (64 x 64 tokens), the
+train:  throughput (target tokens/s) of the trainer's own train step
+        (t2tlite/train_steps.py: loss, clipping, Adam) for multimodel_tiny
+        and multimodel_base on translation-shaped batches (64 x 64), the
         model FLOPs of a step counted from the real shapes (forward x 3), and
         the achieved FLOP/s as a fraction of a dense fp32 matmul's FLOP/s
         measured in the same run (MFU; target >= 45% for multimodel_base).
@@ -31,13 +32,14 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from t2tlite import model as model_lib  # noqa: E402
+from t2tlite import optimization  # noqa: E402
 from t2tlite import registry  # noqa: E402
 from t2tlite import search  # noqa: E402
+from t2tlite import train_steps  # noqa: E402
 from t2tlite.hparams import multimodel as _hparams  # noqa: E402,F401
 from t2tlite.layers import common  # noqa: E402
 from t2tlite.layers import moe  # noqa: E402
@@ -132,28 +134,19 @@ def matmul_flops_per_s(n=1024, runs=20, dtype=tf.float32):
 
 # --- sections --------------------------------------------------------------
 def _train_step(name, batch=64, length=64):
-  """(hparams, a compiled train step) on a translation-shaped batch."""
+  """(hparams, the trainer's compiled train step on a translation-shaped
+  batch, parameter count)."""
   rng = np.random.RandomState(0)
   feats = {k: tf.constant(rng.randint(1, VOCAB, (batch, length)), tf.int32)
            for k in ("inputs", "targets")}
   hp = registry.hparams(name)
   model = body.MultiModel(hp, [_spec()])
-  mod = model.target_modality("p")
   model(feats, problem="p")
-  opt = keras.optimizers.Adam(1e-4)
+  opt = optimization.optimizer(hp)
   opt.build(model.trainable_variables)
-
-  @tf.function
-  def step():
-    with tf.GradientTape() as tape:
-      logits, aux = model(feats, problem="p", training=True)
-      total, count = mod.loss(logits, feats["targets"])
-      loss = total / count + tf.add_n(
-          [v for k, v in aux.items() if not k.startswith(body.STAT_PREFIX)])
-    grads = tape.gradient(loss, model.trainable_variables)
-    opt.apply_gradients(zip(grads, model.trainable_variables))
-    return loss
-
+  sig = {k: tf.TensorSpec([None, None], v.dtype) for k, v in feats.items()}
+  train_step = train_steps.train_step(model, opt, hp, "p", sig)
+  step = lambda: train_step(feats)["total_loss"]
   params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
   return hp, step, params
 
