@@ -25,8 +25,12 @@ class DecodeError(ValueError):
 
 def decode_hparams(text=""):
   """Defaults for decoding, overridden by --decode_hparams."""
+  # constrained: decode with the problem's decode_constraint, if it has
+  # one (parsing: well-formed trees with the input's leaves); tree_words:
+  # trees decoded from a file carry the line's words as their leaves.
   return HParams(beam_size=4, alpha=0.6, batch_size=32, max_length=0,
-                 extra_length=50, top_k=1).override(text)
+                 extra_length=50, top_k=1, constrained=True,
+                 tree_words=True).override(text)
 
 
 class Decoder:
@@ -90,9 +94,18 @@ class Decoder:
     return self.output_dir
 
   # --- the compiled decode functions ----------------------------------------
-  def _decode_fn(self, name, example_inputs):
-    if name in self._fns:
-      return self._fns[name]
+  def _decode_fn(self, name, example_inputs, constraint=None):
+    """The compiled decode function of a problem.
+
+    Sequence targets: fn(inputs, max_len) -> ids [B, 1 or K, max_len]; with
+    a `constraint` (a problem's decode_constraint(), e.g. a
+    tree_constraint.TreeDecoding) fn(inputs, max_len, limits [B],
+    features) instead, features as constraint.prepare() gives them and
+    limits each row's own decode limit, which the constraint respects.
+    """
+    key = name if constraint is None else (name, "constrained")
+    if key in self._fns:
+      return self._fns[key]
     model, dhp = self.model, self.dhp
     target_mod = model.target_modality(name)
     sig = tf.TensorSpec([None] * (example_inputs.ndim + 1),
@@ -110,22 +123,36 @@ class Decoder:
 
     beam = dhp.beam_size
 
-    @tf.function(input_signature=[sig, tf.TensorSpec([], tf.int32)])
-    def generate(inputs, max_len):
+    def run(inputs, max_len, make_constraint):
       batch = tf.shape(inputs)[0]
       state, _ = model.encode(inputs, name, training=False)
       if beam <= 1:
         cache = model.init_cache(state, name, batch, max_len)
         step = lambda ids, i, c: model.decode_step(state, ids, i, c, name)
-        return search.greedy_search(step, cache, batch, max_len)[:, None, :]
+        return search.greedy_search(
+            step, cache, batch, max_len,
+            constraint=make_constraint(1))[:, None, :]
       state_k = search.tile_beams(state, beam)
       cache = model.init_cache(state, name, batch * beam, max_len)
       step = lambda ids, i, c: model.decode_step(state_k, ids, i, c, name)
       seqs, _ = search.beam_search(step, cache, batch, beam, max_len,
-                                   dhp.alpha)
+                                   dhp.alpha,
+                                   constraint=make_constraint(beam))
       return seqs
 
-    self._fns[name] = generate
+    if constraint is None:
+      @tf.function(input_signature=[sig, tf.TensorSpec([], tf.int32)])
+      def generate(inputs, max_len):
+        return run(inputs, max_len, lambda k: None)
+    else:
+      @tf.function(input_signature=[
+          sig, tf.TensorSpec([], tf.int32), tf.TensorSpec([None], tf.int32),
+          tuple(constraint.feature_signature)])
+      def generate(inputs, max_len, limits, features):
+        return run(inputs, max_len,
+                   lambda k: constraint.constraint(features, limits, k))
+
+    self._fns[key] = generate
     return generate
 
   def _max_len(self, problem, inputs_len):
@@ -137,14 +164,33 @@ class Decoder:
   def decode_arrays(self, name, arrays):
     """Decodes a list of model inputs (numpy); returns model outputs."""
     problem = self.problem(name)
+    sequence = self.model.target_modality(name).targets_are_sequence
+    constraint = None
+    if (sequence and self.dhp.get("constrained", True) and
+        hasattr(problem, "decode_constraint")):
+      key = ("decode_constraint", name)
+      if key not in self._fns:
+        self._fns[key] = problem.decode_constraint(self.vocab_dir)
+      constraint = self._fns[key]
     outputs = [None] * len(arrays)
     order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[0])
     bs = max(1, self.dhp.batch_size)
     for start in range(0, len(order), bs):
       idx = order[start:start + bs]
       batch = _pad([arrays[i] for i in idx])
-      fn = self._decode_fn(name, arrays[idx[0]])
-      if self.model.target_modality(name).targets_are_sequence:
+      fn = self._decode_fn(name, arrays[idx[0]], constraint)
+      if constraint is not None:
+        # Each row's limit is at least what its shortest allowed output
+        # needs, so a constrained output always ends (with EOS) in it.
+        features, mins = constraint.prepare([arrays[i] for i in idx])
+        own = [max(self._max_len(problem, arrays[i].shape[0]), int(m))
+               for i, m in zip(idx, mins)]
+        out = fn(batch, tf.constant(max(own), tf.int32),
+                 tf.constant(own, tf.int32),
+                 tuple(tf.constant(f) for f in features)).numpy()
+        for j, i in enumerate(idx):
+          outputs[i] = _strip(out[j, 0][:own[j]])
+      elif sequence:
         out = fn(batch, tf.constant(self._max_len(problem, batch.shape[1]),
                                     tf.int32)).numpy()
         for j, i in enumerate(idx):
@@ -180,8 +226,15 @@ class Decoder:
       where.append(n)
     results = [""] * len(lines)
     dhp = self.dhp.values()
+    # A problem may format an output with its input line (parsing: the
+    # line's words as the tree's leaves).
+    with_input = getattr(problem, "format_output_for_input", None)
     for n, out in zip(where, self.decode_arrays(name, arrays)):
-      results[n] = problem.format_output(out, self.vocab_dir, dhp)
+      if with_input is not None:
+        results[n] = with_input(out, lines[n].rstrip("\n"), self.vocab_dir,
+                                dhp)
+      else:
+        results[n] = problem.format_output(out, self.vocab_dir, dhp)
     return results
 
   def evaluate(self, name, split="test", limit=None):

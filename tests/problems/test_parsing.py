@@ -2,9 +2,11 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 from t2tlite import registry
+from t2tlite import search
 from t2tlite import system_deps
 from t2tlite import trees
 from t2tlite import vocab as vocab_lib
@@ -229,13 +231,23 @@ def test_problem_declarations():
     registry.problem("parsing_english_silver_rev")
 
 
+# Brackets, punctuation words and "e.g." in one tree (leaves escaped).
+PUNCT_TREE = trees.Tree("S", [
+    trees.Tree("NP", ["The", "dog"]), "-LRB-", "e.g.", ",", "barks", "-RRB-",
+    trees.Tree("VP", ["runs", trees.Tree("ADVP", ["--", "fast"])]), "..."])
+
+
 def fake_vocab(data_dir):
-  """A tiny stand-in for shared_subword_8k (which needs the DDTP download)."""
+  """A tiny stand-in for shared_subword_8k (which needs the DDTP download),
+  keeping the tree pieces whole as that one does."""
   os.makedirs(data_dir, exist_ok=True)
   lines = [s for v in fake_sentences().values() for s in v] * 3 + [
-      "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )"] * 20
+      "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )"] * 20 + [
+          trees.sentence(PUNCT_TREE), trees.linearize(PUNCT_TREE),
+          trees.linearize(PUNCT_TREE, None)] * 6
   vocab_lib.train_subword_vocab(
-      vocab_lib.vocab_path(data_dir, "shared_subword_8k"), lines, 120)
+      vocab_lib.vocab_path(data_dir, "shared_subword_8k"), lines, 120,
+      symbols=trees.vocab_symbols())
 
 
 def test_decode_format_and_score_through_problem(tmp_path):
@@ -261,6 +273,113 @@ def test_decode_format_and_score_through_problem(tmp_path):
   assert scores["malformed"] == 1 and scores["length_mismatch"] == 1
 
 
+def forced_path(problem, data_dir, inputs, targets):
+  """Feeds target ids through the problem's tree constraint for inputs
+  (under the decode limit the decoder would use); the first step whose
+  token is refused, or None."""
+  import tensorflow as tf
+  from t2tlite import tree_constraint
+  decoding = problem.decode_constraint(data_dir)
+  features, mins = decoding.prepare([inputs])
+  limit = max(problem.decode_length(len(inputs)), int(mins[0]))
+  cons = decoding.constraint(tuple(tf.constant(f) for f in features),
+                             tf.constant([limit]))
+  assert isinstance(cons, tree_constraint.TreeConstraint)
+  state = cons.initial_state()
+  for i, tok in enumerate(targets):
+    if i >= limit or not bool(cons.allowed(state, i)[0, tok]):
+      return i
+    state = cons.update(state, tf.constant([tok]), i)
+  return None
+
+
+@pytest.mark.parametrize("name", ["parsing_english_silver",
+                                  "parsing_english_silver_words"])
+def test_constraint_leaves_are_the_training_targets_leaves(silver, tmp_path,
+                                                           name):
+  """The leaves the constraint forces, derived from the input ids alone,
+  are those of the training target, piece for piece: the targets pass."""
+  data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
+  fake_vocab(data_dir)
+  problem = registry.problem(name)
+  vocab = problem.vocab(data_dir)
+  pairs = [p for split in ("train", "test")
+           for p in problem.text_pairs(tmp_dir, split)]
+  pairs.append((trees.sentence(PUNCT_TREE), problem.linearize(PUNCT_TREE)))
+  # An unknown character (decoded as " \u2047 ") stays in its word.
+  odd = trees.Tree("S", [trees.Tree("NP", ["Z\u00ebbra", "cat"]), "."])
+  pairs.append((trees.sentence(odd), problem.linearize(odd)))
+  assert vocab.encode("\u00eb") == [vocab.encode("\u00eb")[0], 2]
+  assert 2 not in vocab.encode(problem.linearize(PUNCT_TREE))
+  for src, tgt in pairs:
+    inputs = np.array(vocab.encode(src) + [vocab_lib.EOS_ID], np.int64)
+    targets = vocab.encode(tgt) + [vocab_lib.EOS_ID]
+    leaves = problem.tree_leaves(inputs, data_dir)
+    # As the vocabulary spells them (an unknown character is "\u2047").
+    spelt = ["".join(vocab.decode(vocab.encode(leaf)).split())
+             for leaf in trees.rebuild(tgt).leaves()]
+    assert ["".join(vocab.decode(p).split()) for _, p in leaves] == spelt
+    if src != trees.sentence(odd):
+      assert [text for text, _ in leaves] == trees.rebuild(tgt).leaves()
+    assert forced_path(problem, data_dir, inputs, targets) is None, tgt
+    # And a target with one leaf too many, or one too few, does not.
+    wrong = vocab.encode(tgt.replace(" )", " XX )", 1)) + [1]
+    assert forced_path(problem, data_dir, inputs, wrong) is not None
+  words = registry.problem(name).leaf
+  assert (words("dog"), words(","), words("("), words("...")) == (
+      ("dog", ",", "-LRB-", "...") if problem.keep_words else
+      ("XX", ",", "XX", "..."))
+
+
+def test_with_words_puts_the_line_words_in_the_tree():
+  tree = "(S (NP XX XX ) (VP XX ) . )"
+  assert parsing.with_words(tree, ["The", "(dog)", "barks", "."]) == (
+      "(S (NP The -LRB-dog-RRB- ) (VP barks ) . )")
+  # A cut input: the first words. A malformed tree, or too few words: as is.
+  assert parsing.with_words("(S XX . )", ["Hi", ".", "more"]) == "(S Hi . )"
+  assert parsing.with_words("(S (NP XX ) . )", ["Hi"]) == "(S (NP XX ) . )"
+  assert parsing.with_words("(S (NP XX . )", ["A", "."]) == "(S (NP XX . )"
+
+
+def test_format_output_for_input(tmp_path):
+  data_dir = str(tmp_path)
+  fake_vocab(data_dir)
+  problem = registry.problem("parsing_english_silver")
+  vocab = problem.vocab(data_dir)
+  ids = vocab.encode("(S (NP XX XX ) (VP XX (NP XX XX ) ) . )") + [1]
+  line = "The  cat sees the ball."
+  assert problem.format_output_for_input(ids, line, data_dir, {}) == (
+      "(S (NP The cat ) (VP sees (NP the ball ) ) . )")
+  assert problem.format_output_for_input(
+      ids, line, data_dir, {"tree_words": False}) == (
+          "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )")
+
+
+def test_input_words_split_as_sentencepiece_does(tmp_path):
+  import sentencepiece as spm
+  data_dir = str(tmp_path)
+  fake_vocab(data_dir)
+  problem = registry.problem("parsing_english_silver")
+  vocab = problem.vocab(data_dir)
+  lone = spm.SentencePieceProcessor(model_file=vocab.path).piece_to_id(
+      "\u2581")
+  ids = vocab.encode("The cat \u00ebats , (") + [lone, 1, 0, 0]
+  words = problem.input_words(np.array(ids), data_dir)
+  # The unknown character stays in its word; the lone piece at the end
+  # (an input cut at max_length) is no word; EOS ends the words.
+  assert [w for w, _ in words] == ["The", "cat", "\u2047ats", ",", "("]
+  assert [p for _, g in words for p in g] == ids[:-4]
+  assert [leaf for leaf, _ in problem.tree_leaves(ids, data_dir)] == [
+      "XX", "XX", "XX", ",", "XX"]
+
+
+def _check_trees(outs, expected_leaves):
+  """Every output is a well-formed tree with exactly the expected leaves."""
+  assert len(outs) == len(expected_leaves)
+  for out, leaves in zip(outs, expected_leaves):
+    assert trees.rebuild(out).leaves() == leaves, out  # rebuild: strict
+
+
 def test_train_and_decode_end_to_end(silver, tmp_path):
   from t2tlite import datagen
   from t2tlite import decoder
@@ -276,12 +395,57 @@ def test_train_and_decode_end_to_end(silver, tmp_path):
                 hparams_set="transformer_tiny", data_dir=data_dir,
                 output_dir=out_dir, train_steps=40, eval_every=40,
                 eval_steps=2, log_every=20)
+  name = "parsing_english_silver"
+  # One word, a few, and a long line with brackets and unknown characters.
+  lines = ["Hello", "The cat sees the ball.", "A dog likes some files.",
+           "Quizzical zebras (and jolly yaks) -- e.g. Vexed owls, which "
+           "my friend sees -- find the red car, a book and some files "
+           "near the old man's house; this tool likes them all..."]
+  # The long line is cut at max_length pieces: its tree has the words left.
+  kept = [len(problem.input_words(
+      problem.decode_input(l, data_dir, registry.hparams(
+          "transformer_tiny"))[0], data_dir)) for l in lines]
+  words = [parsing.tokenize_words(l).split()[:n] for l, n in zip(lines, kept)]
+  assert kept[:3] == [1, 6, 6] and 10 < kept[-1] < len(
+      parsing.tokenize_words(lines[-1]).split())
+  placeholders = [[w if trees.is_punctuation(w) else "XX" for w in ws]
+                  for ws in words]
+  for beam in (1, 3):
+    dec = decoder.Decoder(out_dir, data_dir=data_dir,
+                          decode_hparams_text=f"beam_size={beam}")
+    outs = dec.decode_lines(name, lines)
+    # The user's words are the leaves (escaped as in the treebank).
+    _check_trees(outs, [[trees.escape_word(w) for w in ws] for ws in words])
+    assert "-LRB-" in outs[-1] and "zebras" in outs[-1]
+    scores, hyps, refs = dec.evaluate(name, "test")
+    assert scores["sentences"] == len(refs) == len(hyps) > 0
+    assert scores["malformed"] == 0 and scores["length_mismatch"] == 0
+    _check_trees(hyps, [trees.rebuild(r).leaves() for r in refs])
+    assert 0.0 <= scores["labelled_f1"] <= 100.0
+  # Placeholders kept on request.
   dec = decoder.Decoder(out_dir, data_dir=data_dir,
-                        decode_hparams_text="beam_size=1")
-  lines = ["The cat sees the ball.", "A dog likes some files."]
-  outs = dec.decode_lines("parsing_english_silver", lines)
-  assert len(outs) == 2 and all("\n" not in o for o in outs)
-  scores, hyps, refs = dec.evaluate("parsing_english_silver", "test")
+                        decode_hparams_text="beam_size=2,tree_words=false")
+  _check_trees(dec.decode_lines(name, lines), placeholders)
+  # A decode limit below what the tree needs is raised to it.
+  dec = decoder.Decoder(out_dir, data_dir=data_dir,
+                        decode_hparams_text="beam_size=2,max_length=4")
+  _check_trees(dec.decode_lines(name, lines), [
+      [trees.escape_word(w) for w in ws] for ws in words])
+  # constrained=false: the model's own output, still measured.
+  used = []
+  real = search.greedy_search
+
+  def spy(*args, **kwargs):
+    used.append(kwargs.get("constraint"))
+    return real(*args, **kwargs)
+
+  with pytest.MonkeyPatch.context() as m:
+    m.setattr(search, "greedy_search", spy)
+    dec = decoder.Decoder(out_dir, data_dir=data_dir,
+                          decode_hparams_text="beam_size=1,constrained=false")
+    outs = dec.decode_lines(name, lines)
+    scores, hyps, refs = dec.evaluate(name, "test")
+  assert used and all(c is None for c in used)
+  assert len(outs) == len(lines) and all("\n" not in o for o in outs)
   assert scores["sentences"] == len(refs) == len(hyps) > 0
-  assert 0.0 <= scores["labelled_f1"] <= 100.0
   assert 0 <= scores["malformed"] <= len(hyps)
