@@ -7,12 +7,16 @@ from t2tlite.bin import cli
 
 PROG = "t2tlite-datagen"
 FV = cli.new_flags()
-flags.DEFINE_string("problem", None, "Problem name, or several separated by "
-                    "commas.", flag_values=FV)
-flags.DEFINE_string("data_dir", None, "Where shards and vocabularies go.",
+flags.DEFINE_string("problem", None, "The problem to generate data for, or "
+                    "several joined by ','; an alias or a P_rev writes its "
+                    "target's files (--registry_help lists the problems).",
                     flag_values=FV)
-flags.DEFINE_string("tmp_dir", "/tmp/t2tlite_tmp", "Downloads and "
-                    "intermediate files.", flag_values=FV)
+flags.DEFINE_string("data_dir", None, "Where the sharded TFRecords and the "
+                    "vocabularies are written (the trainer's --data_dir).",
+                    flag_values=FV)
+flags.DEFINE_string("tmp_dir", "/tmp/t2tlite_tmp", "Where downloads and "
+                    "intermediate files are kept, and reused by the next "
+                    "datagen.", flag_values=FV)
 
 
 def main(fv):

@@ -11,25 +11,32 @@ PROG = "t2tlite-experiment"
 FV = cli.new_flags()
 flags.DEFINE_enum("experiment", None, ["joint_vs_single", "parsing_transfer",
                                        "ablations", "mixing"],
-                  "Which experiment.", flag_values=FV)
+                  "Which of the paper's experiments to run at small "
+                  "scale.", flag_values=FV)
 flags.DEFINE_string("problems", "translate_ende_ddtp-image_fashion_mnist-"
                     "speech_tts_en-parsing_english_silver-"
-                    "image_caption_tuxpaint", "The problem set, joined by "
-                    "'-'.", flag_values=FV)
-flags.DEFINE_string("model", "multimodel", "Model.", flag_values=FV)
-flags.DEFINE_string("hparams_set", "multimodel_tiny", "Hparams set.",
+                    "image_caption_tuxpaint", "The problems the experiment "
+                    "trains on, joined by '-'.", flag_values=FV)
+flags.DEFINE_string("model", "multimodel", "The registered model that every "
+                    "run of the experiment trains (--registry_help lists "
+                    "them).", flag_values=FV)
+flags.DEFINE_string("hparams_set", "multimodel_tiny", "The registered "
+                    "hyperparameter set every run starts from.",
                     flag_values=FV)
-flags.DEFINE_string("data_dir", None, "Data (run datagen first).",
-                    flag_values=FV)
-flags.DEFINE_string("report_dir", None, "Where runs and the report go.",
+flags.DEFINE_string("data_dir", None, "Where t2tlite-datagen wrote the "
+                    "problems' data (run it first).", flag_values=FV)
+flags.DEFINE_string("report_dir", None, "Where each run's output_dir, the "
+                    "Markdown report and its plots are written.",
                     flag_values=FV)
 flags.DEFINE_integer("steps_per_problem", 500, "Training steps per problem "
                      "in every run (a joint run of n problems trains n times "
                      "as many steps).", flag_values=FV)
-flags.DEFINE_integer("test_examples", 200, "Test examples decoded per "
-                     "problem.", flag_values=FV)
-flags.DEFINE_string("seeds", "1", "Comma-separated seeds; more than one "
-                    "shows the spread.", flag_values=FV)
+flags.DEFINE_integer("test_examples", 200, "How many test examples of each "
+                     "problem every run decodes and scores.",
+                     flag_values=FV)
+flags.DEFINE_string("seeds", "1", "Random seeds joined by ','; each run is "
+                    "repeated per seed, so more than one shows the spread.",
+                    flag_values=FV)
 
 
 def main(fv):

@@ -8,13 +8,16 @@ from t2tlite.bin import cli
 
 PROG = "t2tlite-exporter"
 FV = cli.new_flags()
-flags.DEFINE_string("output_dir", None, "The trained run.", flag_values=FV)
-flags.DEFINE_string("problem", None, "Which of its problems to export "
-                    "(default: its only one).", flag_values=FV)
+flags.DEFINE_string("output_dir", None, "The trained run to export (the "
+                    "trainer's --output_dir).", flag_values=FV)
+flags.DEFINE_string("problem", None, "Which of the run's problems to export "
+                    "(an alias of it works too); needed only when the run "
+                    "has several.", flag_values=FV)
 flags.DEFINE_string("export_dir", None, "Where to write the SavedModel (a "
                     "new folder; for TensorFlow Serving, a version number "
                     "such as models/NAME/1).", flag_values=FV)
-flags.DEFINE_string("data_dir", None, "Data (default: the run's).",
+flags.DEFINE_string("data_dir", None, "Where datagen wrote the problem's "
+                    "data (default: the directory the run was trained on).",
                     flag_values=FV)
 flags.DEFINE_string("decode_hparams", "", "Search settings baked into the "
                     "export, e.g. beam_size=4,alpha=0.6 or top_k=5.",
@@ -25,7 +28,8 @@ def main(fv):
   from t2tlite import export
   cli.require(PROG, fv, "output_dir", "export_dir")
   try:
-    path = export.export(fv.output_dir, fv.export_dir, fv.problem,
+    path = export.export(fv.output_dir, fv.export_dir,
+                         cli.output_dir_problem(fv.output_dir, fv.problem),
                          fv.data_dir, fv.decode_hparams)
   except export.ExportError as e:
     cli.fail(PROG, e)

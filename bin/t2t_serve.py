@@ -8,31 +8,36 @@ from t2tlite.bin import cli
 
 PROG = "t2tlite-serve"
 FV = cli.new_flags()
-flags.DEFINE_string("export_dir", None, "A SavedModel from t2tlite-exporter.",
+flags.DEFINE_string("export_dir", None, "The SavedModel to serve, as "
+                    "written by t2tlite-exporter.", flag_values=FV)
+flags.DEFINE_string("output_dir", None, "Instead of --export_dir: a trained "
+                    "run, exported in memory at start.", flag_values=FV)
+flags.DEFINE_string("problem", None, "With --output_dir: which of the run's "
+                    "problems to serve (an alias of it works too).",
                     flag_values=FV)
-flags.DEFINE_string("output_dir", None, "Or: a trained run (exported in "
-                    "memory at start).", flag_values=FV)
-flags.DEFINE_string("problem", None, "With --output_dir: which problem.",
+flags.DEFINE_string("decode_hparams", "", "With --output_dir: the search "
+                    "settings, e.g. beam_size=1 for greedy search.",
                     flag_values=FV)
-flags.DEFINE_string("decode_hparams", "", "With --output_dir: search "
-                    "settings, e.g. beam_size=1.", flag_values=FV)
-flags.DEFINE_string("model_name", None, "NAME in /v1/models/NAME "
-                    "(default: the problem's name).", flag_values=FV)
+flags.DEFINE_string("model_name", None, "The NAME in /v1/models/NAME that "
+                    "clients call (default: the problem's name).",
+                    flag_values=FV)
 flags.DEFINE_string("host", "127.0.0.1", "Address to bind; anything but "
                     "loopback exposes the model to the network.",
                     flag_values=FV)
-flags.DEFINE_integer("port", 8501, "Port (0: any free one; the address is "
-                     "printed).", flag_values=FV)
-flags.DEFINE_integer("max_batch_size", 32, "Most inputs run in one batch.",
+flags.DEFINE_integer("port", 8501, "The port to listen on; 0 picks any "
+                     "free one (the address is printed).", flag_values=FV)
+flags.DEFINE_integer("max_batch_size", 32, "The most inputs, from one or "
+                     "several requests, that run in one model call.",
                      flag_values=FV)
 flags.DEFINE_float("batch_timeout_ms", 5.0, "How long a request waits for "
-                   "others to share its batch.", flag_values=FV)
-flags.DEFINE_integer("max_request_bytes", 1 << 20, "Larger bodies get 413.",
-                     flag_values=FV)
-flags.DEFINE_integer("max_instances", 64, "Most inputs in one request.",
-                     flag_values=FV)
-flags.DEFINE_integer("max_input_chars", 2000, "Longest text input.",
-                     flag_values=FV)
+                   "others to share its batch, in milliseconds.",
+                   flag_values=FV)
+flags.DEFINE_integer("max_request_bytes", 1 << 20, "The largest request body "
+                     "accepted; a larger one gets HTTP 413.", flag_values=FV)
+flags.DEFINE_integer("max_instances", 64, "The most inputs accepted in one "
+                     "request.", flag_values=FV)
+flags.DEFINE_integer("max_input_chars", 2000, "The longest text input "
+                     "accepted, in characters.", flag_values=FV)
 
 
 def main(fv):
@@ -48,7 +53,8 @@ def main(fv):
       predictor = serving.Predictor.from_export_dir(fv.export_dir)
     else:
       predictor = serving.Predictor.from_output_dir(
-          fv.output_dir, fv.problem, decode_hparams=fv.decode_hparams)
+          fv.output_dir, cli.output_dir_problem(fv.output_dir, fv.problem),
+          decode_hparams=fv.decode_hparams)
   except export.ExportError as e:
     cli.fail(PROG, e)
   name = fv.model_name or predictor.metadata.get("problem", "model")

@@ -8,52 +8,76 @@ from t2tlite.bin import cli
 
 PROG = "t2tlite-trainer"
 FV = cli.new_flags()
-flags.DEFINE_string("problems", None, "Problems joined by '-', e.g. "
-                    "translate_ende_ddtp-image_fashion_mnist.", flag_values=FV)
-flags.DEFINE_string("problem", None, "A single problem.", flag_values=FV)
-flags.DEFINE_string("model", None, "Registered model name.", flag_values=FV)
-flags.DEFINE_string("hparams_set", None, "Registered hparams set.",
+flags.DEFINE_string("problems", None, "The problems to train on together, "
+                    "joined by '-', e.g. translate_ende-image_fashion_mnist "
+                    "(P_rev is P with inputs and targets swapped).",
                     flag_values=FV)
-flags.DEFINE_string("hparams", "", "Overrides: key=value,key2=value2.",
+flags.DEFINE_string("problem", None, "A single problem to train on (the same "
+                    "as --problems with one name).", flag_values=FV)
+flags.DEFINE_string("model", None, "The registered model to train, e.g. "
+                    "multimodel or transformer (--registry_help lists "
+                    "them).", flag_values=FV)
+flags.DEFINE_string("hparams_set", None, "The registered hyperparameter set "
+                    "to start from, e.g. multimodel_tiny.", flag_values=FV)
+flags.DEFINE_string("hparams", "", "Overrides of the set's values, "
+                    "key=value joined by ',', e.g. "
+                    "hidden_size=256,learning_rate=0.05.", flag_values=FV)
+flags.DEFINE_string("data_dir", None, "Where t2tlite-datagen wrote the "
+                    "problems' shards and vocabularies.", flag_values=FV)
+flags.DEFINE_string("output_dir", None, "Where the run lives: checkpoints, "
+                    "its config (t2tlite_run.json), eval.jsonl, "
+                    "train_loss.jsonl and TensorBoard summaries. Training "
+                    "again into the same directory resumes the run.",
                     flag_values=FV)
-flags.DEFINE_string("data_dir", None, "Where datagen wrote the shards.",
-                    flag_values=FV)
-flags.DEFINE_string("output_dir", None, "Checkpoints, config, summaries.",
-                    flag_values=FV)
-flags.DEFINE_integer("train_steps", 1000, "Total steps (a resumed run stops "
-                     "there too).", flag_values=FV)
-flags.DEFINE_integer("eval_every", 500, "Checkpoint and evaluate every N "
-                     "steps.", flag_values=FV)
-flags.DEFINE_integer("eval_steps", 50, "Dev batches per evaluation (0: all).",
+flags.DEFINE_integer("train_steps", 1000, "Train until the step counter "
+                     "reaches this total; a resumed run counts the steps it "
+                     "already did, and stops there too.", flag_values=FV)
+flags.DEFINE_integer("eval_every", 500, "Every N steps, save a checkpoint "
+                     "and evaluate every problem on its dev split (loss, "
+                     "accuracy, log-perplexity, appended to eval.jsonl); the "
+                     "last step always does both.", flag_values=FV)
+flags.DEFINE_integer("eval_steps", 50, "Dev batches per problem at each "
+                     "evaluation; 0 evaluates the whole dev split.",
                      flag_values=FV)
-flags.DEFINE_integer("log_every", 100, "Log progress every N steps.",
+flags.DEFINE_integer("log_every", 100, "Every N steps, log the loss, "
+                     "steps/s, tokens/s, the time left to --train_steps "
+                     "(ETA) and each problem's share of the steps so far.",
                      flag_values=FV)
-flags.DEFINE_integer("keep_checkpoints", 5, "Checkpoints kept.",
-                     flag_values=FV)
-flags.DEFINE_string("mixing", "round_robin", "round_robin | uniform | "
-                    "proportional | temperature:T | weights:a=w,b=w "
-                    "(relative weights).", flag_values=FV)
+flags.DEFINE_integer("keep_checkpoints", 5, "How many of the newest "
+                     "checkpoints to keep in --output_dir; older ones are "
+                     "deleted as new ones are saved.", flag_values=FV)
+flags.DEFINE_string("mixing", "round_robin", "How each step's problem is "
+                    "chosen: round_robin (in turn), uniform (at random), "
+                    "proportional (by training-set size), temperature:T "
+                    "(sizes to the power 1/T), or weights:a=w,b=w (relative "
+                    "weights; unlisted problems get 0).", flag_values=FV)
 flags.DEFINE_integer("eval_decode", 0, "Also decode this many dev examples "
-                     "per problem at each eval and report the problem's own "
-                     "metric (BLEU, accuracy, WER, F1).", flag_values=FV)
-flags.DEFINE_string("loss_weights", "", "Per-problem loss weights: a=2,b=0.5.",
-                    flag_values=FV)
+                     "per problem at each evaluation and report the "
+                     "problem's own metric (BLEU, accuracy, WER, F1).",
+                     flag_values=FV)
+flags.DEFINE_string("loss_weights", "", "Per-problem loss weights, "
+                    "problem=weight joined by ',' (e.g. a=2,b=0.5); a "
+                    "problem left out weighs 1.", flag_values=FV)
 flags.DEFINE_string("rate_caps", "", "Per-problem caps on the share of "
-                    "steps: a=0.5.", flag_values=FV)
+                    "steps, problem=fraction joined by ',' (e.g. a=0.5); the "
+                    "excess goes to the other problems.", flag_values=FV)
 flags.DEFINE_enum("distribution", "", ["", "mirrored", "multi_worker"],
-                  "Leave out for one device; mirrored: every local GPU (or "
-                  "--devices); multi_worker: one process per host, set up by "
-                  "--worker_hosts and --task_index or by TF_CONFIG. "
-                  "batch_size stays the global batch.", flag_values=FV)
-flags.DEFINE_string("worker_hosts", "", "multi_worker: every worker's "
-                    "host:port, the same list on every worker.",
-                    flag_values=FV)
-flags.DEFINE_integer("task_index", None, "multi_worker: this process's "
-                     "position in --worker_hosts (0 is the chief, which "
-                     "alone writes to output_dir).", flag_values=FV)
-flags.DEFINE_string("devices", "", "mirrored: devices to use, e.g. "
-                    "/gpu:0,/gpu:1 (default: every GPU, else the CPU).",
-                    flag_values=FV)
+                  "How training is spread over devices. Leave it out for "
+                  "one device; mirrored trains in sync on every local GPU "
+                  "(or --devices); multi_worker runs one process per host, "
+                  "set up by --worker_hosts and --task_index or by "
+                  "TF_CONFIG. batch_size stays the global batch either "
+                  "way.", flag_values=FV)
+flags.DEFINE_string("worker_hosts", "", "With --distribution=multi_worker: "
+                    "every worker's host:port joined by ',', the same list "
+                    "on every worker.", flag_values=FV)
+flags.DEFINE_integer("task_index", None, "With --distribution=multi_worker: "
+                     "this process's position in --worker_hosts (0 is the "
+                     "chief, which alone writes to --output_dir).",
+                     flag_values=FV)
+flags.DEFINE_string("devices", "", "With --distribution=mirrored: the "
+                    "devices to use, e.g. /gpu:0,/gpu:1 (default: every "
+                    "GPU, else the CPU).", flag_values=FV)
 
 
 def parse_problem_map(prog, flag, text):
@@ -81,12 +105,28 @@ def problem_list(prog, fv):
   return [n.strip() for n in names]
 
 
+def check_distinct(prog, names):
+  """Two names of one problem (an alias and its target) would train the
+  same data under two names: an error."""
+  from t2tlite import registry  # pylint: disable=import-outside-toplevel
+  seen = {}
+  for n in names:
+    canonical = registry.canonical_problem_name(n)
+    if canonical in seen:
+      if seen[canonical] == n:
+        cli.fail(prog, f"{n} is listed twice")
+      cli.fail(prog, f"{seen[canonical]} and {n} are one problem (both "
+               f"name {canonical}); list it once")
+    seen[canonical] = n
+
+
 def main(fv):
   from t2tlite import distribute, registry, trainer
   names = problem_list(PROG, fv)
   cli.require(PROG, fv, "model", "hparams_set", "data_dir", "output_dir")
   for n in names:
     registry.problem(n)
+  check_distinct(PROG, names)
   registry.model(fv.model)
   registry.hparams(fv.hparams_set).override(fv.hparams)
   weights = parse_problem_map(PROG, "loss_weights", fv.loss_weights)

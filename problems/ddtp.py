@@ -5,7 +5,8 @@ as `Translation-xx` indexes. This module fetches them with apt's own
 configured sources, aligns English with German and French sentences, and
 splits the result so that no sentence is on two sides of a split. It also
 registers the shared 8k subword vocabulary ("shared_subword_8k"), which the
-paper shared across all its tasks.
+paper shared across all its tasks, and the problem aliases translate_ende and
+translate_enfr (the default en->de / en->fr problems, T2T's names).
 
 Public API (other problems call these):
   fetch_indexes(tmp_dir)               -> {lang: path of the plain text index}
@@ -25,6 +26,7 @@ import re
 import shutil
 import subprocess
 
+from t2tlite import registry
 from t2tlite import system_deps
 from t2tlite import trees
 from t2tlite import vocab as vocab_lib
@@ -261,3 +263,10 @@ vocab_lib.register_vocab(
     # Parse trees share this vocabulary (as in the paper): keep their
     # brackets whole, or a tree costs 2.3 pieces per token instead of ~1.
     symbols=trees.vocab_symbols())
+
+
+# The default English->German and English->French problems, T2T's names for
+# them: aliases of the DDTP problems (registered in translate_ddtp.py; an
+# alias resolves at lookup), sharing their data files, vocabulary and _rev.
+registry.register_problem_alias("translate_ende", "translate_ende_ddtp")
+registry.register_problem_alias("translate_enfr", "translate_enfr_ddtp")

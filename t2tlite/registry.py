@@ -1,7 +1,10 @@
 """Named registries for problems, models, hparams sets and modalities.
 
 One small generic `Registry`; each plugin family is an instance of it. A
-duplicate name raises; an unknown name raises with the nearest names.
+duplicate name raises; an unknown name raises with the nearest names. A name
+can also be an alias of another (`register_problem_alias("translate_ende",
+"translate_ende_ddtp")`): it resolves at lookup, so the target may be
+registered after its alias.
 """
 import difflib
 import re
@@ -28,6 +31,7 @@ class Registry:
     self.kind = kind
     self.plural = plural or kind + "s"
     self._items = {}
+    self._aliases = {}  # alias -> the name it stands for
 
   def register(self, name_or_obj=None):
     """Decorator: `@reg.register` or `@reg.register("explicit_name")`."""
@@ -37,6 +41,9 @@ class Registry:
       if key in self._items:
         raise RegistryError(f"{self.kind} '{key}' is already registered "
                             f"(by {self._items[key].__module__}).")
+      if key in self._aliases:
+        raise RegistryError(f"{self.kind} '{key}' is already registered as "
+                            f"an alias of '{self._aliases[key]}'.")
       self._items[key] = obj
       try:
         obj.registered_name = key
@@ -48,11 +55,49 @@ class Registry:
       return decorate(name_or_obj)
     return lambda obj: decorate(obj, name_or_obj)
 
+  def register_alias(self, alias, target):
+    """Makes `alias` another name of `target` (a registered name or alias).
+
+    Resolved at lookup: the target may be registered later, and a missing
+    target is reported when the alias is used.
+    """
+    if not alias or not target or alias == target:
+      raise RegistryError(f"{self.kind} alias {alias!r} -> {target!r}: "
+                          "two different, non-empty names are needed")
+    if alias in self._items:
+      raise RegistryError(f"{self.kind} '{alias}' is already registered "
+                          f"(by {self._items[alias].__module__}).")
+    if alias in self._aliases:
+      raise RegistryError(f"{self.kind} '{alias}' is already registered as "
+                          f"an alias of '{self._aliases[alias]}'.")
+    self._aliases[alias] = target
+
   def unregister(self, name):
     self._items.pop(name, None)
+    self._aliases.pop(name, None)
+
+  def resolve(self, name):
+    """The registered name that `name` stands for: itself, unless it is an
+    alias (followed through aliases of aliases)."""
+    seen = [name]
+    while name in self._aliases:
+      name = self._aliases[name]
+      if name in seen:
+        raise RegistryError(f"{self.kind} aliases form a cycle: "
+                            f"{' -> '.join(seen + [name])}")
+      seen.append(name)
+    return name
+
+  def is_alias(self, name):
+    return name in self._aliases
+
+  def aliases(self):
+    """{alias: the name it stands for}, as registered."""
+    return dict(sorted(self._aliases.items()))
 
   def suggest(self, name, n=3):
-    return difflib.get_close_matches(name, list(self._items), n=n, cutoff=0.5)
+    return difflib.get_close_matches(
+        name, list(self._items) + list(self._aliases), n=n, cutoff=0.5)
 
   def unknown(self, name):
     close = self.suggest(name)
@@ -61,14 +106,22 @@ class Registry:
                          f"(--registry_help lists them all)")
 
   def get(self, name):
-    if name not in self._items:
+    key = self.resolve(name)
+    if key not in self._items:
+      if key != name:
+        raise RegistryError(f"{self.kind} '{name}' is an alias of '{key}', "
+                            f"which is not registered")
       raise self.unknown(name)
-    return self._items[name]
+    return self._items[key]
 
   def __contains__(self, name):
-    return name in self._items
+    try:
+      return self.resolve(name) in self._items
+    except RegistryError:
+      return False
 
   def names(self):
+    """Registered names (aliases not included: see aliases())."""
     return sorted(self._items)
 
 
@@ -87,18 +140,79 @@ def register_problem(name_or_cls=None):
   return problems.register(name_or_cls)
 
 
-def problem(name):
-  """Returns a Problem instance; the suffix `_rev` swaps inputs and targets."""
-  reverse = False
-  base = name
+def register_problem_alias(alias, target):
+  """Registers `alias` as another name of the problem `target`.
+
+  The alias shares the target's data files, vocabulary and metrics (its
+  `data_name` is the target's), and `alias_rev` is the reversed twin; its
+  `name` is the alias, so a run trained on the alias records, and decodes
+  with, the alias. `target` is a registered problem (or alias), not a
+  `_rev` name.
+  """
+  problems.register_alias(alias, target)
+
+
+register_model_alias = models.register_alias
+register_hparams_alias = hparams_sets.register_alias
+
+_ALIAS_CLASSES = {}
+
+
+def _problem_alias_class(alias, cls):
+  """A subclass of the target's class whose `name` is the alias (its
+  `data_name`, from the inherited registered_name, stays the target's)."""
+  key = (alias, cls)
+  if key not in _ALIAS_CLASSES:
+    _ALIAS_CLASSES[key] = type(cls.__name__, (cls,), {
+        "__module__": cls.__module__,
+        "__doc__": (f"'{alias}': another name of problem "
+                    f"'{cls.registered_name}'.\n\n{cls.__doc__ or ''}"),
+        "alias_name": alias,
+        "name": property(
+            lambda self: alias + ("_rev" if self.reversed else "")),
+    })
+  return _ALIAS_CLASSES[key]
+
+
+def _split_rev(name):
+  """(base name, reversed?) of a problem name."""
   if name not in problems and name.endswith("_rev"):
-    base, reverse = name[:-len("_rev")], True
+    return name[:-len("_rev")], True
+  return name, False
+
+
+def problem(name):
+  """Returns a Problem instance; the suffix `_rev` swaps inputs and targets.
+
+  An alias gives an instance named by the alias that reads its target's
+  files.
+  """
+  base, reverse = _split_rev(name)
   if base not in problems:
+    if problems.is_alias(base):
+      problems.get(base)  # says which target is missing
     raise problems.unknown(name)
-  instance = problems.get(base)()
+  key = problems.resolve(base)
+  cls = problems.get(key)
+  if key != base:
+    cls = _problem_alias_class(base, cls)
+  instance = cls()
   if reverse:
     instance.set_reversed()
   return instance
+
+
+def canonical_problem_name(name):
+  """The registered problem `name` stands for, aliases resolved and `_rev`
+  kept: canonical_problem_name("translate_ende_rev") is
+  "translate_ende_ddtp_rev". Two names with the same canonical name are one
+  problem (same data, same task)."""
+  base, reverse = _split_rev(name)
+  if base not in problems:
+    if problems.is_alias(base):
+      problems.get(base)
+    raise problems.unknown(name)
+  return problems.resolve(base) + ("_rev" if reverse else "")
 
 
 def model(name):
@@ -115,8 +229,15 @@ def help_text():
   lines = []
   for reg in (problems, models, hparams_sets, modalities):
     lines.append(f"{reg.plural}:")
-    for key in reg.names():
-      lines.append(f"  {key}")
+    aliases = reg.aliases()
+    for key in sorted(reg.names() + list(aliases)):
+      if key in aliases:
+        missing = "" if key in reg else ", which is not registered"
+        lines.append(f"  {key}  (alias of {aliases[key]}{missing})")
+      else:
+        lines.append(f"  {key}")
   lines.append("(each problem P also answers as P_rev, inputs and targets "
-               "swapped, where its modalities allow it)")
+               "swapped, where its modalities allow it; an alias A of P "
+               "shares P's data files and vocabulary, and A_rev is P_rev "
+               "under A's name)")
   return "\n".join(lines)

@@ -13,6 +13,7 @@ import os
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from t2tlite import data_io
@@ -25,6 +26,28 @@ from t2tlite import run_config
 from t2tlite import train_steps
 
 log = logging.getLogger("t2tlite")
+
+
+def _duration(seconds):
+  """3725 -> '1h02m', 185 -> '3m05s', 42.3 -> '42s' (for log lines)."""
+  if seconds is None or seconds != seconds or seconds == float("inf"):
+    return "?"
+  s = int(round(max(seconds, 0)))
+  if s >= 3600:
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+  if s >= 60:
+    return f"{s // 60}m{s % 60:02d}s"
+  return f"{s}s"
+
+
+def _parameter_count(model):
+  """'12,345,678' (for log lines), '?' if the model cannot say."""
+  try:
+    count = sum(int(np.prod(tuple(v.shape)))
+                for v in model.trainable_variables)
+  except Exception:  # pylint: disable=broad-except
+    return "?"
+  return f"{count:,}"
 
 
 class TrainingError(RuntimeError):
@@ -122,8 +145,13 @@ class Trainer:
       else:
         distribute.check_shards(p, data_dir, self.placement.num_workers)
       self._log_dropped(p)
+    log.info("building the model on %d problem%s (%s)...",
+             len(names), "" if len(names) == 1 else "s", ", ".join(names))
+    built = time.time()
     with distribute.scope(strategy):
       self._build()
+    log.info("built %s in %.1fs: %s trainable parameters", model,
+             time.time() - built, _parameter_count(self.model))
     self._keep_checkpoints = keep_checkpoints
     self._make_checkpoint()
     self.restored_from = self._restore()
@@ -309,9 +337,13 @@ class Trainer:
     skipped = 0
     results = {}
     history = []
+    first_log = None  # (time, step) of this process's first log line
     while int(self.step) < train_steps:
       step = int(self.step)
       name = self.mixer.choose(step)
+      if counts[name] == 0:  # its first step traces (compiles) it
+        log.info("tracing the train step of %s...", name)
+        traced = time.time()
       try:
         if self.strategy is None:
           out = self._train_steps[name](next(self.streams[name]))
@@ -332,6 +364,9 @@ class Trainer:
       counts[name] += 1
       self.step.assign_add(1)
       loss = float(out["loss"])
+      if counts[name] == 1:
+        log.info("traced and ran the train step of %s in %.1fs", name,
+                 time.time() - traced)
       history.append((step, name, loss))
       self._loss_log.write(json.dumps({"step": step + 1, "problem": name,
                                        "loss": loss}) + "\n")
@@ -360,9 +395,17 @@ class Trainer:
         dt = max(now - last["time"], 1e-9)
         share = {n: round(c / max(sum(counts.values()), 1), 3)
                  for n, c in counts.items()}
-        log.info("step %d: loss %.4f (%s), %.2f steps/s, %.0f tokens/s, "
-                 "steps per problem %s", step, loss, name,
-                 (step - last["step"]) / dt, last["tokens"] / dt, share)
+        rate = (step - last["step"]) / dt
+        # The ETA's rate: since this process's first log line (which
+        # came after the tracing), so evals and checkpoints are counted.
+        if first_log is None:
+          first_log, eta_rate = (now, step), rate
+        else:
+          eta_rate = (step - first_log[1]) / max(now - first_log[0], 1e-9)
+        left = (train_steps - step) / eta_rate if eta_rate > 0 else None
+        log.info("step %d/%d: loss %.4f (%s), %.2f steps/s, %.0f tokens/s, "
+                 "ETA %s, steps per problem %s", step, train_steps, loss,
+                 name, rate, last["tokens"] / dt, _duration(left), share)
         with self.train_writer.as_default(step=step):
           for n, s in share.items():
             tf.summary.scalar(f"{n}/share_of_steps", s)

@@ -1,16 +1,25 @@
-"""The three CLIs end to end on the example user dir, and their errors."""
+"""The CLIs end to end on the example user dir, and their errors."""
 import json
 import os
+import re
 
 import pytest
 
 from conftest import USR_DIR, run_cli
 
 U = f"--usr_dir={USR_DIR}"
+# A log line of the "t2tlite" logger: "2026-12-02 10:01:02 I message".
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [DIWEC] ")
+
+
+def log_lines(stderr):
+  return [l for l in stderr.splitlines() if LOG_LINE.match(l)]
 
 
 def one_error_line(proc):
-  lines = [l for l in proc.stderr.splitlines() if l.strip()]
+  """The one line that is not a (timestamped) log line."""
+  lines = [l for l in proc.stderr.splitlines()
+           if l.strip() and not LOG_LINE.match(l)]
   assert proc.returncode == 2, proc.stderr[-2000:]
   assert len(lines) == 1, proc.stderr[-2000:]
   return lines[0]
@@ -41,6 +50,8 @@ def test_train_writes_config_eval_and_decodes_in_order(zen_run, tmp_path):
   proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
                  "--problem=zen_reverse", f"--decode_from_file={src}",
                  f"--decode_to_file={out}", "--decode_hparams=beam_size=2")
+  assert any(re.search(r" I loaded .*ckpt-400$", l)
+             for l in log_lines(proc.stderr)), proc.stderr
   lines = out.read_text().split("\n")[:-1]
   assert len(lines) == 6
   assert lines[0].split()[0] == "complex." and lines[1] == ""
@@ -50,23 +61,77 @@ def test_train_writes_config_eval_and_decodes_in_order(zen_run, tmp_path):
   assert "line 5: input of" in proc.stderr and "truncated" in proc.stderr
 
 
-def test_decode_reads_stdin_line_by_line_and_scores_reference(zen_run,
-                                                             tmp_path):
-  proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
-                 "--problem=zen_reverse",
-                 stdin="Simple is better than complex.\n\nFlat is better "
-                 "than nested.\n")
+def test_decode_reads_stdin_in_batches_and_scores_reference(zen_run,
+                                                           tmp_path):
+  import usr_dir_example
+  zen = usr_dir_example.zen_lines()
+  text = "\n".join(zen[:3] + [""] + zen[3:7]) + "\n"
+  args = [U, f"--output_dir={zen_run}", "--problem=zen_reverse",
+          "--decode_hparams=beam_size=2,batch_size=2"]
+  # A pipe is decoded in batches, with progress over the whole input.
+  proc = run_cli("t2t_decoder", *args, "--progress_every=0", stdin=text)
   out = proc.stdout.splitlines()
-  assert len(out) == 3 and out[1] == ""
-  assert out[0].startswith("complex.") and out[2].startswith("nested.")
+  assert len(out) == 8 and out[3] == ""
+  assert out[0].startswith(zen[0].split()[-1])
+  assert out[7].startswith(zen[6].split()[-1])
+  progress = [l for l in log_lines(proc.stderr) if "decoding zen_reverse" in l]
+  assert len(progress) >= 3, proc.stderr
+  assert re.search(r"decoding zen_reverse: 2/8 lines \(25%\), .* ETA ",
+                   progress[0]), progress
+  assert "8/8 lines (100%)" in progress[-1]
+  # Line by line (as from a terminal) gives the same lines.
+  interactive = run_cli("t2t_decoder", *args, "--decode_interactive",
+                        stdin=text)
+  assert interactive.stdout == proc.stdout
+  assert not [l for l in log_lines(interactive.stderr) if "decoding" in l]
+  # T2T's names of --reference and --checkpoint; BLEU with its signature.
   ref = tmp_path / "ref.txt"
   ref.write_text("complex. than better is Simple\n")
   src = tmp_path / "src.txt"
   src.write_text("Simple is better than complex.\n")
   proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
-                 "--problem=zen_reverse", f"--reference={ref}",
+                 "--problem=zen_reverse", f"--decode_reference={ref}",
+                 f"--checkpoint_path={zen_run}/ckpt-200",
                  f"--decode_from_file={src}")
-  assert "bleu=" in proc.stdout
+  assert f"loaded {zen_run}/ckpt-200" in proc.stderr
+  score = proc.stdout.splitlines()[-1]
+  assert re.fullmatch(r"bleu=\d+(\.\d{1,4})? sacrebleu_signature=nrefs:1\|"
+                      r"case:mixed\|eff:no\|tok:13a\|smooth:exp\|"
+                      r"version:[\d.]+", score), score
+
+
+def test_decode_split_prints_rounded_metrics_and_progress(zen_run):
+  proc = run_cli("t2t_decoder", U, f"--output_dir={zen_run}",
+                 "--problem=zen_reverse", "--decode_split=test",
+                 "--decode_hparams=beam_size=1,batch_size=2",
+                 "--progress_every=0")
+  row = [l for l in proc.stdout.splitlines()
+         if l.startswith("| zen_reverse |")]
+  assert len(row) == 1
+  assert re.fullmatch(r"\| zen_reverse \| 5 \| bleu \d+(\.\d{1,4})? \|",
+                      row[0]), row
+  assert re.search(r"^BLEU \(zen_reverse\): sacreBLEU signature "
+                   r"nrefs:1\|case:mixed\|.*version:", proc.stdout, re.M)
+  progress = [l for l in log_lines(proc.stderr)
+              if "decoding zen_reverse test:" in l]
+  assert [re.search(r"(\d+)/5 examples", l).group(1) for l in progress] == [
+      "2", "4", "5"], proc.stderr
+
+
+def test_metrics_are_printed_rounded():
+  from t2tlite.bin import cli
+  assert cli.format_metrics({"accuracy": 0.6566666666666666, "bleu": 23.41,
+                             "wer": 100.0, "n": 7}) == (
+                                 "accuracy 0.6567, bleu 23.41, wer 100, n 7")
+  assert cli.format_metrics({"a": 1 / 3}, sep="=", joiner=" ") == "a=0.3333"
+  hyps, refs = ["the cat sat on the mat"], ["the cat sat on a mat"]
+  import sacrebleu
+  bleu = round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
+  assert cli.bleu_signature({"bleu": bleu}, hyps, refs).startswith(
+      "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
+  # A BLEU computed some other way gets no signature.
+  assert cli.bleu_signature({"bleu": bleu + 5}, hyps, refs) is None
+  assert cli.duration(3725) == "1h02m" and cli.duration(185) == "3m05s"
 
 
 def test_resume_continues_at_the_same_step(zen_data, tmp_path):
@@ -75,9 +140,19 @@ def test_resume_continues_at_the_same_step(zen_data, tmp_path):
           "--hparams_set=zen_tiny", f"--data_dir={zen_data}",
           f"--output_dir={out}", "--eval_every=20", "--eval_steps=1",
           "--log_every=10"]
-  run_cli("t2t_trainer", *args, "--train_steps=20")
+  first = run_cli("t2t_trainer", *args, "--train_steps=20")
+  logged = [LOG_LINE.sub("", l) for l in log_lines(first.stderr)]
+  assert "building the model on 1 problem (zen_reverse)..." in logged
+  assert "tracing the train step of zen_reverse..." in logged
+  steps = [l for l in logged if l.startswith("step ")]
+  assert [l.split(":")[0] for l in steps] == ["step 10/20", "step 20/20"]
+  assert all(re.search(r", [\d.]+ steps/s, .*, ETA (\d+h\d\dm|\d+m\d\ds|\d+s),",
+                       l) for l in steps), steps
+  assert steps[-1].count("ETA 0s") == 1
   proc = run_cli("t2t_trainer", *args, "--train_steps=40")
   assert "resumed from" in proc.stderr and "at step 20" in proc.stderr
+  assert any(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d I resumed from ", l)
+             for l in proc.stderr.splitlines()), proc.stderr
   steps = [json.loads(l)["step"] for l in open(os.path.join(out,
                                                             "eval.jsonl"))]
   assert steps == [20, 40]
@@ -129,6 +204,12 @@ def test_resume_continues_at_the_same_step(zen_data, tmp_path):
                      "--usr_dir=/does/not/exist"], "is not a directory"),
     ("t2t_decoder", ["--output_dir=/nonexistent", "--problem=x"],
      "no trained model"),
+    ("t2t_trainer", ["--problems=translate_ende-translate_ende_ddtp",
+                     "--model=transformer", "--hparams_set=zen_tiny",
+                     "--data_dir=/x", "--output_dir=/y"],
+     "translate_ende and translate_ende_ddtp are one problem"),
+    ("t2t_decoder", ["--output_dir=/y", "--problem=x", "--decode_limit=many"],
+     "--help lists the flags"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, needle, capsys):
   # In-process (the same code path as the console script, without paying
@@ -181,7 +262,7 @@ def in_process(cli, args, capsys):
     mod.run([cli] + args)
   err = capsys.readouterr().err
   lines = [l for l in err.splitlines() if l.strip() and
-           not l.startswith(("resumed", "saved", "step", "eval"))]
+           not LOG_LINE.match(l)]
   assert e.value.code == 2, err
   return lines[-1]
 
@@ -225,3 +306,193 @@ def test_output_dir_trained_with_another_vocabulary(zen_data, zen_run,
       "--model=transformer", "--hparams_set=zen_tiny",
       f"--output_dir={zen_run}"], capsys)
   assert "vocabulary or modality changed" in line
+
+
+# --- absl behaviour: help, flags, aliases ----------------------------------------
+CLIS = ["t2t_datagen", "t2t_trainer", "t2t_decoder", "t2t_experiment",
+        "t2t_exporter", "t2t_serve"]
+
+
+def cli_module(name):
+  import importlib
+  return importlib.import_module(f"t2tlite.bin.{name}")
+
+
+def entry_point(name):
+  """The installed console script (setup.py's entry points)."""
+  import sys
+  prog = cli_module(name).PROG
+  path = os.path.join(os.path.dirname(sys.executable), prog)
+  assert os.path.exists(path), f"{prog} is not installed (pip install -e .)"
+  return path
+
+
+def test_setup_py_entry_points_are_the_six_clis():
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  text = open(os.path.join(root, "setup.py")).read()
+  points = re.findall(r'"(t2tlite-\w+)=t2tlite\.bin\.(\w+):run"', text)
+  assert sorted(m for _, m in points) == sorted(CLIS)
+  assert all(cli_module(m).PROG == p for p, m in points)
+
+
+@pytest.mark.parametrize("name", CLIS)
+def test_help_through_the_entry_point(name):
+  import subprocess
+  mod = cli_module(name)
+  proc = subprocess.run([entry_point(name), "--help"], capture_output=True,
+                        text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.startswith(f"usage: {mod.PROG} [flags]\n")
+  from t2tlite.bin import cli
+  for flag_name, _ in cli.defined_flags(mod.FV):
+    assert f"--{flag_name}:" in proc.stdout or (
+        f"--[no]{flag_name}:" in proc.stdout), flag_name
+  assert "Unknown command line flag" not in proc.stderr
+
+
+def test_every_help_flag_of_the_decoder_as_a_user_types_it():
+  import subprocess
+  exe = entry_point("t2t_decoder")
+  outs = {}
+  # Help wins over the other flags, even unknown or missing ones.
+  for flag in ("-h", "--helpshort", "--helpfull", "-?"):
+    proc = subprocess.run([exe, "--problem=x", flag, "--no_such_flag"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (flag, proc.stderr[-2000:])
+    assert "--decode_from_file:" in proc.stdout and (
+        "--checkpoint_path: Alias for --checkpoint." in proc.stdout), flag
+    outs[flag] = proc.stdout
+  assert outs["-h"] == outs["--helpshort"] == outs["-?"]
+  assert "--flagfile:" in outs["--helpfull"] and "--undefok:" in (
+      outs["--helpfull"])
+  assert "--flagfile:" not in outs["-h"]
+  # Through `python -m` too.
+  proc = run_cli("t2t_decoder", "--help")
+  assert proc.stdout == outs["-h"]
+
+
+@pytest.mark.parametrize("name", CLIS)
+@pytest.mark.parametrize("flag", ["--help", "-h", "--helpshort", "-?",
+                                  "--helpfull"])
+def test_help_in_process(name, flag, capsys):
+  mod = cli_module(name)
+  with pytest.raises(SystemExit) as e:
+    mod.run([mod.PROG, flag])
+  out = capsys.readouterr()
+  assert e.value.code == 0, out.err
+  assert out.out.startswith(f"usage: {mod.PROG} [flags]")
+  assert mod.__doc__.split(":")[1].split()[0] in out.out  # its own summary
+  assert "--usr_dir:" in out.out and "-h,--[no]help:" in out.out
+  assert ("--flagfile:" in out.out) == (flag == "--helpfull")
+
+
+def _is_sentence(text):
+  text = re.sub(r"^<[^>]*>: ", "", text)  # an enum's values come first
+  return (len(text.split()) >= 4 and text[0].isupper() and
+          text.rstrip().endswith((".", ")")))
+
+
+def _alias_of(flag, fv):
+  """The flag an absl alias (flags.DEFINE_alias) stands for, else None."""
+  m = re.fullmatch(r"Alias for --(\w+)\.", flag.help or "")
+  return m and m.group(1) in fv and m.group(1)
+
+
+@pytest.mark.parametrize("name", CLIS)
+def test_every_flag_has_a_help_sentence(name):
+  from t2tlite.bin import cli
+  mod = cli_module(name)
+  flags = cli.defined_flags(mod.FV)
+  assert len(flags) > 6
+  for flag_name, flag in flags:
+    assert flag.help and flag.help.strip(), flag_name
+    target = _alias_of(flag, mod.FV)
+    if target:  # its target's help explains it
+      flag = mod.FV[target]
+    assert _is_sentence(flag.help), (flag_name, flag.help)
+
+
+def test_readme_flags_are_explained_in_help():
+  from t2tlite.bin import cli
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+  mentioned = set(re.findall(r"--([a-z][a-z0-9_]+)", readme)) | {
+      "eval_every", "keep_checkpoints", "distribution", "checkpoint",
+      "decode_limit"}
+  defined = {}
+  for name in CLIS:
+    mod = cli_module(name)
+    for flag_name, flag in cli.defined_flags(mod.FV):
+      defined.setdefault(flag_name, []).append((mod.PROG, flag))
+  for flag_name in mentioned & set(defined):
+    for prog, flag in defined[flag_name]:
+      fv = cli_module(CLIS[[cli_module(m).PROG for m in CLIS].index(prog)]).FV
+      flag = fv[_alias_of(flag, fv) or flag_name]
+      # A real sentence: several words, not just a noun phrase.
+      assert _is_sentence(flag.help) and len(flag.help.split()) >= 7, (
+          prog, flag_name, flag.help)
+  for flag_name in ("eval_every", "keep_checkpoints", "distribution",
+                    "checkpoint", "decode_limit"):
+    assert flag_name in defined, flag_name
+
+
+def test_t2t_flag_aliases_of_the_decoder():
+  mod = cli_module("t2t_decoder")
+  fv = mod.FV
+  fv.unparse_flags()
+  try:
+    fv([mod.PROG, "--decode_reference=r.txt", "--checkpoint_path=c/ckpt-5"])
+    assert fv.reference == "r.txt" and fv.checkpoint == "c/ckpt-5"
+  finally:
+    fv.unparse_flags()
+
+
+def test_registry_help_lists_problem_aliases(capsys):
+  mod = cli_module("t2t_datagen")
+  with pytest.raises(SystemExit) as e:
+    mod.run([mod.PROG, "--registry_help"])
+  out = capsys.readouterr().out
+  assert e.value.code == 0
+  assert "  translate_ende  (alias of translate_ende_ddtp)" in out
+  assert "  translate_enfr  (alias of translate_enfr_ddtp)" in out
+
+
+def _alias_usr_dir(tmp_path):
+  """A user dir that adds an alias of the example's zen_reverse."""
+  pkg = tmp_path / "aliasusr"
+  pkg.mkdir()
+  (pkg / "__init__.py").write_text(
+      "import sys\n"
+      f"sys.path.insert(0, {os.path.dirname(USR_DIR)!r})\n"
+      "import usr_dir_example  # noqa: F401 (registers zen_reverse)\n"
+      "from t2tlite import registry\n"
+      "registry.register_problem_alias('zen_flip', 'zen_reverse')\n")
+  return f"--usr_dir={pkg}"
+
+
+def test_problem_alias_end_to_end(zen_data, zen_run, tmp_path):
+  alias_u = _alias_usr_dir(tmp_path)
+  # The alias reads the target's files: nothing new to generate.
+  again = run_cli("t2t_datagen", "--problem=zen_flip", alias_u,
+                  f"--data_dir={zen_data}", f"--tmp_dir={zen_data}/tmp")
+  assert "zen_reverse: all splits already present" in again.stderr
+  out = str(tmp_path / "run")
+  run_cli("t2t_trainer", "--problems=zen_flip", alias_u,
+          "--model=transformer", "--hparams_set=zen_tiny",
+          f"--data_dir={zen_data}", f"--output_dir={out}",
+          "--train_steps=20", "--eval_every=20", "--eval_steps=1")
+  cfg = json.load(open(os.path.join(out, "t2tlite_run.json")))
+  assert cfg["problems"] == ["zen_flip"]
+  src = tmp_path / "in.txt"
+  src.write_text("Simple is better than complex.\nFlat is better than "
+                 "nested.\n")
+  decoded = {}
+  for run_dir, problem in ((out, "zen_flip"), (out, "zen_reverse"),
+                           (zen_run, "zen_flip")):
+    proc = run_cli("t2t_decoder", alias_u, f"--output_dir={run_dir}",
+                   f"--problem={problem}", f"--decode_from_file={src}",
+                   "--decode_hparams=beam_size=1")
+    assert len(proc.stdout.splitlines()) == 2
+    decoded[run_dir, problem] = proc.stdout
+  # Either name of the problem decodes a run trained on the other.
+  assert decoded[out, "zen_flip"] == decoded[out, "zen_reverse"]
