@@ -59,29 +59,13 @@ class Decoder:
       ckpt = checkpoint or tf.train.latest_checkpoint(output_dir)
       if ckpt is None:
         raise DecodeError(f"no checkpoint in {output_dir}")
-      self._build()
-      tf.train.Checkpoint(
-          model=model_lib.structured_variables(self.model)).restore(
-              ckpt).expect_partial().assert_existing_objects_matched()
+      self.model.build_from_specs()
+      try:
+        model_lib.restore_weights(self.model, ckpt)
+      except model_lib.RestoreError as e:
+        raise DecodeError(str(e)) from e
       log.info("loaded %s", ckpt)
     self._fns = {}
-
-  def _build(self):
-    for name, spec in zip(self.cfg["problems"], self.cfg["specs"]):
-      p = self.problems[name]
-      ds = p.batched(self.data_dir, "dev", self.hparams, training=False) if (
-          self._has_data(p)) else None
-      if ds is not None:
-        batch = next(iter(ds.take(1)), None)
-        if batch is not None:
-          self.model(batch, problem=name, training=False)
-
-  def _has_data(self, p):
-    try:
-      p.shard_files(self.data_dir, "dev")
-      return True
-    except Exception:  # pylint: disable=broad-except
-      return False
 
   def problem(self, name):
     if name not in self.problems:

@@ -42,6 +42,21 @@ class Modality(keras.layers.Layer):
     """
     raise NotImplementedError
 
+  def example_inputs(self):
+    """A one-example input batch of the kind `bottom` takes, for building
+    the variables without data (any values of the right shape and dtype)."""
+    raise NotImplementedError(
+        f"modality '{self.name}' cannot be used as an input; or it does not "
+        "define example_inputs(), which building a model from its specs "
+        "needs")
+
+  def example_targets(self):
+    """A one-example target batch, as `example_inputs` for the outputs."""
+    raise NotImplementedError(
+        f"modality '{self.name}' cannot be used as a target; or it does not "
+        "define example_targets(), which building a model from its specs "
+        "needs")
+
   def target_weights(self, targets):
     """1.0 for each real target position, 0.0 for padding (id 0)."""
     return tf.cast(tf.not_equal(tf.cast(targets, tf.int32), 0), tf.float32)

@@ -72,9 +72,10 @@ class T2TModel(keras.Model):
     self.specs = {s.name: s for s in specs}
     self.modality_nets = {}
     for spec in specs:
-      for name, size in ((spec.input_modality, spec.input_vocab_size),
-                         (spec.target_modality, spec.target_vocab_size)):
-        key = self.modality_key(name, size)
+      for key, name, size in ((self._input_key(spec), spec.input_modality,
+                               spec.input_vocab_size),
+                              (self._target_key(spec), spec.target_modality,
+                               spec.target_vocab_size)):
         if key not in self.modality_nets:
           self.modality_nets[key] = modality_lib.create(name, hparams, size)
     self.task_embedding = keras.layers.Embedding(
@@ -83,18 +84,40 @@ class T2TModel(keras.Model):
             stddev=hparams.hidden_size ** -0.5), name="task_token")
 
   @staticmethod
-  def modality_key(name, size):
-    return f"{name}_{size}"
+  def modality_key(name, vocab_name, size):
+    """One modality net per modality and vocabulary (or label set): keyed by
+    what it encodes, so two vocabularies of equal size never share one.
+    Runs written before specs named label sets have vocab_name "" there."""
+    return f"{name}|{vocab_name}|{size}"
+
+  def _input_key(self, spec):
+    return self.modality_key(spec.input_modality, spec.input_vocab_name,
+                             spec.input_vocab_size)
+
+  def _target_key(self, spec):
+    return self.modality_key(spec.target_modality, spec.target_vocab_name,
+                             spec.target_vocab_size)
 
   def input_modality(self, problem):
-    s = self.specs[problem]
-    return self.modality_nets[self.modality_key(s.input_modality,
-                                                s.input_vocab_size)]
+    return self.modality_nets[self._input_key(self.specs[problem])]
 
   def target_modality(self, problem):
-    s = self.specs[problem]
-    return self.modality_nets[self.modality_key(s.target_modality,
-                                                s.target_vocab_size)]
+    return self.modality_nets[self._target_key(self.specs[problem])]
+
+
+  def build_from_specs(self):
+    """Creates every variable from the problems' specs alone: one forward
+    pass per problem on the modalities' example inputs, no data needed.
+
+    A trained run's output_dir holds the specs (t2tlite_run.json), so a
+    copied run builds exactly the model that was trained and restores it
+    without its data_dir.
+    """
+    for name, spec in self.specs.items():
+      features = {"inputs": self.input_modality(name).example_inputs(),
+                  "targets": self.target_modality(name).example_targets()}
+      self(features, problem=name, training=False)
+    return self
 
   def task_vector(self, problem, batch):
     token = tf.fill([batch], self.specs[problem].task_token_id)
@@ -156,14 +179,55 @@ class T2TModel(keras.Model):
     return tf.cast(logits[:, 0, :], tf.float32), {"ids": ids}
 
 
-def structured_variables(layer, prefix=""):
+class RestoreError(ValueError):
+  """A checkpoint that does not hold every variable of the model."""
+
+
+def _checkpoint_key(name):
+  # tf.train.Checkpoint escapes "." as ".." and "/" as ".S" in dict keys.
+  escaped = name.replace(".", "..").replace("/", ".S")
+  return f"model/{escaped}/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def restore_weights(model, path):
+  """Restores the model's variables from a checkpoint, strictly.
+
+  The model must already be built (see T2TModel.build_from_specs). Every
+  model variable must be in the checkpoint: a variable left at its random
+  initialisation would decode silently wrong, so that is an error naming
+  the variables. Other checkpoint entries (optimiser slots, input-stream
+  positions) are ignored.
+  """
+  variables = variable_map(model, path)
+  if not variables:
+    raise RestoreError("the model has no variables yet: build it before "
+                       "restoring a checkpoint")
+  saved = {name for name, _ in tf.train.list_variables(path)}
+  missing = [k for k in variables if _checkpoint_key(k) not in saved]
+  if missing:
+    shown = ", ".join(missing[:5]) + (
+        f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    raise RestoreError(f"checkpoint {path} does not hold {len(missing)} of "
+                       f"the model's {len(variables)} variables ({shown}): "
+                       "it was written by a different model or hparams")
+  # Every variable is known to be there (checked above); the optimiser's
+  # slots and the input streams in the file are not the model's business.
+  tf.train.Checkpoint(model=variables).restore(path).expect_partial()
+  return path
+
+
+def structured_variables(layer, prefix="", legacy=False):
   """Every variable (and dropout seed) of a layer tree, by structural key.
 
-  Keys follow the order sublayers were assigned in __init__ and their class
-  names, never Keras' process-global auto names, so the trainer and a later
-  decoder (even in the same process) agree on them. TF's object-graph
+  Keys follow the order sublayers were assigned in __init__ ("2.0.v1_bias":
+  the third sublayer's first sublayer's second variable), never Keras'
+  process-global auto names, so the trainer and a later decoder (even in
+  the same process) agree on them, and never class names, so renaming a
+  layer class keeps old checkpoints loadable. TF's object-graph
   checkpointing does not see layers held in Keras' tracked lists and dicts,
-  which is why checkpoints use this map instead.
+  which is why checkpoints use this map instead. `legacy=True` gives the
+  keys of checkpoints written before 2026-12 ("2_TextModality.v0_..."),
+  which spelled each sublayer's class name too.
   """
   out = {}
   own = list(layer._trainable_variables) + list(  # pylint: disable=protected-access
@@ -173,5 +237,25 @@ def structured_variables(layer, prefix=""):
   for j, sg in enumerate(layer._seed_generators):  # pylint: disable=protected-access
     out[f"{prefix}seed{j}"] = sg.state
   for k, sub in enumerate(layer._layers):  # pylint: disable=protected-access
-    out.update(structured_variables(sub, f"{prefix}{k}_{type(sub).__name__}."))
+    part = f"{k}_{type(sub).__name__}" if legacy else f"{k}"
+    out.update(structured_variables(sub, f"{prefix}{part}.", legacy))
   return out
+
+
+def variable_map(model, checkpoint_path=None):
+  """The model's variables keyed as the checkpoint at `checkpoint_path`
+  keys them (today's keys, or the legacy ones of older runs); today's keys
+  when there is no checkpoint yet."""
+  current = structured_variables(model)
+  if checkpoint_path is None:
+    return current
+  try:
+    saved = {name for name, _ in tf.train.list_variables(checkpoint_path)}
+  except Exception:  # pylint: disable=broad-except
+    return current  # unreadable: the restore that follows reports it
+  if any(_checkpoint_key(k) in saved for k in current):
+    return current
+  legacy = structured_variables(model, legacy=True)
+  if any(_checkpoint_key(k) in saved for k in legacy):
+    return legacy
+  return current

@@ -247,6 +247,12 @@ class Problem:
         out_size, out_vocab = size, self.vocab_key
     in_size = self.input_vocab_size() or in_size
     out_size = self.target_vocab_size() or out_size
+    # A label set is its own output space: Fashion-MNIST's 10 classes and
+    # the digits' 10 must not share one softmax because their sizes match.
+    if self.input_modality == "class_label":
+      in_vocab = in_vocab or self.label_set
+    if self.target_modality == "class_label":
+      out_vocab = out_vocab or self.label_set
     spec = ProblemSpec(self.name, self.input_modality, in_size, in_vocab,
                        self.target_modality, out_size, out_vocab,
                        self.task_token, task_token_id(self.task_token))
@@ -263,6 +269,12 @@ class Problem:
     return spec
 
   reverse_task_token = "generic"
+
+  @property
+  def label_set(self):
+    """The identity of a class-label problem's labels (see spec): problems
+    that name the same label set share one class-label modality net."""
+    return f"labels:{self.data_name}"
 
   def input_vocab_size(self):
     return 0

@@ -41,7 +41,10 @@ def write(output_dir, model, hparams_set, hparams, problems, specs, data_dir):
   os.makedirs(output_dir, exist_ok=True)
   vocabs = {}
   for p, spec in zip(problems, specs):
-    for name in (spec.input_vocab_name, spec.target_vocab_name):
+    for modality, name in ((spec.input_modality, spec.input_vocab_name),
+                           (spec.target_modality, spec.target_vocab_name)):
+      if modality == "class_label":
+        continue  # a label set's names are the problem's own, not a file
       if name and name not in vocabs:
         src = vocab_lib.vocab_path(data_dir, name)
         dst = vocab_lib.vocab_path(output_dir, name)
@@ -77,10 +80,27 @@ def check_resume(existing, model, hparams, problems, specs):
     if s.name not in old_specs:
       raise ConfigError(f"output_dir was trained on "
                         f"{'-'.join(existing['problems'])}, not on {s.name}")
-    if old_specs[s.name] != s:
+    if not same_spec(old_specs[s.name], s):
       raise ConfigError(f"problem {s.name} differs from the one output_dir "
                         f"was trained on (vocabulary or modality changed): "
                         f"{old_specs[s.name]} vs {s}")
+
+
+def same_spec(old, new):
+  """Whether a run's stored spec and today's describe the same problem.
+
+  Runs written before specs named class-label sets stored "" there; such a
+  run resumes and decodes with its old spec (its label nets keyed as then).
+  """
+  if old == new:
+    return True
+  fixed = old
+  for side in ("input", "target"):
+    if (getattr(old, f"{side}_modality") == "class_label" and
+        getattr(old, f"{side}_vocab_name") == ""):
+      fixed = fixed._replace(**{
+          f"{side}_vocab_name": getattr(new, f"{side}_vocab_name")})
+  return fixed == new
 
 
 def _normalized(values):

@@ -99,6 +99,7 @@ class Trainer:
                output_dir, mixing="round_robin", loss_weights=None,
                rate_caps=None, keep_checkpoints=5, strategy=None):
     # strategy: a tf.distribute strategy; None: one device, the plain path.
+    self.started = time.time()  # eval records carry the wall time since
     check_precision_settings(hparams, strategy)  # before any slow setup
     self.strategy = strategy
     self.placement = distribute.placement(strategy)
@@ -122,6 +123,9 @@ class Trainer:
     if existing:
       run_config.check_resume(existing, model, hparams, self.problems,
                               self.specs)
+      # Resuming builds the model the run was built as (see same_spec).
+      old_specs = {s.name: s for s in existing["specs"]}
+      self.specs = [old_specs[s.name] for s in self.specs]
     if self.is_chief:
       run_config.write(output_dir, model, hparams_set, hparams,
                        self.problems, self.specs, data_dir)
@@ -184,8 +188,10 @@ class Trainer:
     # saves none (see distribute.py); its streams skip ahead on resume.
     streams = {} if self.strategy else {
         f"stream_{i}": self.streams[n] for i, n in enumerate(self.names)}
+    # An older run keeps the variable keys its checkpoints were written with.
     self.checkpoint = tf.train.Checkpoint(
-        model=model_lib.structured_variables(self.model),
+        model=model_lib.variable_map(
+            self.model, tf.train.latest_checkpoint(self.output_dir)),
         optimizer=self.optimizer, step=self.step, **streams)
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, self.output_dir, max_to_keep=self._keep_checkpoints)
@@ -254,7 +260,7 @@ class Trainer:
     """One device resuming a distributed run's checkpoint (no input state):
     the streams skip ahead to its step."""
     tf.train.Checkpoint(
-        model=model_lib.structured_variables(self.model),
+        model=model_lib.variable_map(self.model, path),
         optimizer=self.optimizer, step=self.step).restore(
             path).assert_existing_objects_matched()
     self._skip_streams_to_step()
@@ -304,7 +310,9 @@ class Trainer:
     path = os.path.join(self.output_dir, "eval.jsonl")
     with open(path, "a") as f:
       for name, metrics in results.items():
-        f.write(json.dumps({"step": step, "problem": name, **metrics,
+        f.write(json.dumps({"step": step, "problem": name,
+                            "wall_s": round(time.time() - self.started, 1),
+                            **metrics,
                             **((extra or {}).get(name, {}))}) + "\n")
     with self.eval_writer.as_default(step=step):
       for name, metrics in results.items():

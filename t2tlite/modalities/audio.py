@@ -132,6 +132,10 @@ class AudioSpectralModality(_AudioModality):
   freq_kernel = 3
   default_time_strides = 2
 
+  def example_inputs(self):
+    bins = self.hparams.get("audio_mel_bins", 80)
+    return tf.ones([1, 4 * 2 ** self.num_strides, bins], tf.float32)
+
   def to_4d(self, x):
     # The trainer traces with every dimension unknown; the bins must be
     # static for the dense projection, so restate them.
@@ -147,6 +151,9 @@ class AudioWaveformModality(_AudioModality):
   """Raw 16 kHz samples [B, N] in [-1, 1]; 1-D convolutions along time."""
 
   freq_kernel = 1
+
+  def example_inputs(self):
+    return tf.fill([1, 160 * 2 ** self.num_strides], 0.1)
 
   def to_4d(self, x):
     return tf.cast(tf.convert_to_tensor(x), self.compute_dtype)[:, :, None,

@@ -74,6 +74,12 @@ class ClassLabelModality(modality.Modality):
     labels = tf.reshape(tf.cast(labels, tf.int32), [-1, 1])
     return self.embedding(labels) * (self.hparams.hidden_size ** 0.5)
 
+  def example_inputs(self):
+    return tf.zeros([1, 1], tf.int64)
+
+  def example_targets(self):
+    return tf.zeros([1, 1], tf.int64)
+
   def bottom(self, x, training=False):
     """Labels as inputs: [B] or [B, 1] -> one vector per example."""
     emb = self._embed(x)

@@ -64,6 +64,11 @@ class ImageModality(modality.Modality):
     # The last block gives the body depth exactly: never scaled.
     self.r3 = conv2d.ConvRes2D(hparams.hidden_size, name="r3")
 
+  def example_inputs(self):
+    # Any size builds the same variables: the convolutions do not depend
+    # on the image's side or its channels (see to_rgb).
+    return tf.zeros([1, 32, 32, 3], tf.uint8)
+
   def bottom(self, x, training=False):
     if x.shape.rank != 4:
       raise ValueError(f"image modality takes [B, H, W, C] images, got "

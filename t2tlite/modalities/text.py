@@ -33,6 +33,12 @@ class TextModality(modality.Modality):
         self.hparams.hidden_size ** 0.5)
     return x * tf.cast(tf.not_equal(ids, 0), x.dtype)[..., None]
 
+  def example_inputs(self):
+    return tf.constant([[2, 3, 1]], tf.int64)
+
+  def example_targets(self):
+    return tf.constant([[2, 3, 1]], tf.int64)
+
   def bottom(self, x, training=False):
     return self._embed(x), tf.not_equal(tf.cast(x, tf.int32), 0), {}
 
