@@ -48,6 +48,7 @@ class Decoder:
     self.hparams = cfg["hparams"]
     self.dhp = decode_hparams(decode_hparams_text)
     self.problems = {n: registry.problem(n) for n in cfg["problems"]}
+    self.checkpoint_path = None  # a live model's: none
     if model is not None:
       self.model = model
     else:
@@ -64,6 +65,7 @@ class Decoder:
         model_lib.restore_weights(self.model, ckpt)
       except model_lib.RestoreError as e:
         raise DecodeError(str(e)) from e
+      self.checkpoint_path = ckpt
       log.info("loaded %s", ckpt)
     self._fns = {}
 

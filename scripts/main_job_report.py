@@ -1,0 +1,161 @@
+"""The main job's test report: each problem's decoded test metric beside its
+target, written to a JSON file (benchmarks/results/main_job.json).
+
+  python scripts/main_job_report.py --output_dir=O --limit=300 \
+      --json=benchmarks/results/main_job.json --datagen_s=.. --train_s=..
+
+Besides each problem's own metrics it reports the share of distinct
+outputs (a speech model that says one sentence for every clip is not
+trained) and, for captions, the best constant caption: the training
+caption with the highest BLEU on the dev split, scored on the same test
+examples (the trivial baseline a caption model must beat).
+"""
+import argparse
+import collections
+import json
+import os
+import platform
+import subprocess
+import time
+
+import t2tlite  # noqa: F401  (registers the problems, models and sets)
+from t2tlite import data_io
+from t2tlite import decoder as decoder_lib
+
+# problem -> (metric, "min" or "max" target, value); captions: a multiple of
+# the best constant caption's BLEU.
+TARGETS = {
+    "translate_ende_ddtp": ("bleu", ">=", 12.0),
+    "translate_ende_ddtp_rev": ("bleu", ">=", 12.0),
+    "translate_enfr_ddtp": ("bleu", ">=", 12.0),
+    "translate_enfr_ddtp_rev": ("bleu", ">=", 12.0),
+    "image_fashion_mnist": ("accuracy", ">=", 0.88),
+    "speech_tts_en": ("wer", "<=", 50.0),
+    "parsing_english_silver": ("labelled_f1", ">=", 70.0),
+    "image_caption_tuxpaint": ("bleu", ">=x_constant", 2.0),
+}
+
+
+def best_constant(problem, data_dir, hparams, refs):
+  """(caption, its dev BLEU, its BLEU on `refs`): the training caption that
+  scores best on the whole dev split."""
+  train = collections.Counter(
+      ref for _, ref in problem.eval_pairs(data_dir, "train", hparams))
+  dev = [ref for _, ref in problem.eval_pairs(data_dir, "dev", hparams)]
+  scored = [(problem.score([c] * len(dev), dev)["bleu"], c) for c in train]
+  dev_bleu, caption = max(scored)
+  return caption, dev_bleu, problem.score([caption] * len(refs),
+                                          refs)["bleu"]
+
+
+def cpu_model():
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor()
+
+
+def commit():
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  try:
+    return subprocess.run(["git", "-C", root, "rev-parse", "HEAD"],
+                          capture_output=True, text=True,
+                          check=True).stdout.strip()
+  except (OSError, subprocess.CalledProcessError):
+    return "unknown"
+
+
+def check(target, value, constant=None):
+  metric, op, bound = target
+  if op == ">=":
+    return value >= bound, f"{metric} >= {bound:g}"
+  if op == "<=":
+    return value <= bound, f"{metric} <= {bound:g}"
+  need = bound * constant
+  return value >= need, (f"{metric} >= {bound:g} x constant caption "
+                         f"({need:.2f})")
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__)
+  ap.add_argument("--output_dir", required=True)
+  ap.add_argument("--data_dir", default=None)
+  ap.add_argument("--limit", type=int, default=300)
+  ap.add_argument("--decode_hparams", default="beam_size=2,batch_size=64")
+  ap.add_argument("--json", default=None)
+  ap.add_argument("--show_examples", type=int, default=2)
+  ap.add_argument("--datagen_s", type=float, default=None)
+  ap.add_argument("--train_s", type=float, default=None)
+  args = ap.parse_args()
+  dec = decoder_lib.Decoder(args.output_dir, args.data_dir,
+                            args.decode_hparams)
+  step = int(os.path.basename(
+      dec.checkpoint_path).rsplit("-", 1)[-1]) if getattr(
+          dec, "checkpoint_path", None) else None
+  rows, report = [], {}
+  started = time.time()
+  for name in dec.problems:
+    t0 = time.time()
+    scores, hyps, refs = dec.evaluate(name, "test", args.limit or None)
+    entry = {"metrics": scores, "examples": len(refs),
+             "distinct_outputs": round(len(set(hyps)) / max(len(hyps), 1),
+                                       4),
+             "decode_s": round(time.time() - t0, 1),
+             "samples": [{"reference": r, "output": h} for r, h in
+                         list(zip(refs, hyps))[:args.show_examples]]}
+    target = TARGETS.get(name)
+    if target:
+      constant = None
+      if target[1] == ">=x_constant":
+        caption, dev_bleu, constant = best_constant(
+            dec.problem(name), dec.data_dir, dec.hparams, refs)
+        entry["constant_caption"] = {"caption": caption,
+                                     "dev_bleu": dev_bleu,
+                                     "test_bleu": constant}
+      value = scores[target[0]]
+      met, text = check(target, value, constant)
+      if name.startswith("speech"):
+        distinct_ok = entry["distinct_outputs"] >= 0.9
+        met = met and distinct_ok
+        text += ", distinct outputs >= 90%"
+      if name.startswith("parsing"):
+        met = met and scores.get("malformed", 0) == 0
+        text += ", 0 malformed"
+      entry.update(target=text, met=bool(met))
+      rows.append((name, target[0], value, text, met, entry))
+    report[name] = entry
+  print(f"\n{'problem':<26} {'metric':<12} {'value':>8}  target  "
+        f"(test, first {args.limit} examples, {args.decode_hparams})")
+  for name, metric, value, text, met, entry in rows:
+    extra = f"; distinct {entry['distinct_outputs']:.0%}"
+    if "malformed" in entry["metrics"]:
+      extra += f"; malformed {entry['metrics']['malformed']}"
+    if "constant_caption" in entry:
+      extra += (f"; constant caption "
+                f"{entry['constant_caption']['caption']!r} scores "
+                f"{entry['constant_caption']['test_bleu']:.2f}")
+    print(f"{name:<26} {metric:<12} {value:>8.2f}  "
+          f"{'MET' if met else 'missed'}: {text}{extra}")
+  for name, entry in report.items():
+    for s in entry["samples"]:
+      print(f"  {name}\n    ref: {s['reference'][:150]}\n"
+            f"    out: {s['output'][:150]}")
+  if args.json:
+    data_io.write_json(args.json, {
+        "commit": commit(), "cpu": cpu_model(), "cores": os.cpu_count(),
+        "output_dir": os.path.abspath(args.output_dir),
+        "hparams_set": dec.cfg.get("hparams_set"),
+        "problems": list(dec.problems), "step": step,
+        "datagen_s": args.datagen_s, "train_s": args.train_s,
+        "test_decode_s": round(time.time() - started, 1),
+        "decode_hparams": args.decode_hparams, "limit": args.limit,
+        "results": report}, indent=1)
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+  main()
