@@ -41,4 +41,9 @@ def basic_params():
       audio_max_frames=3000,      # longer utterances (10 ms frames) dropped
       audio_batch_frames=0,       # frames per audio batch; 0: batch_size
       spec_augment=False,         # SpecAugment-style masks in training
+      audio_min_filters=0,        # floor on audio filters; 0: the paper's
+      audio_freq_strides=0,       # audio blocks that also halve frequency
+      # Joint CTC-attention (t2tlite/layers/ctc.py): weight of a CTC loss
+      # on the encoder output of audio problems; 0 builds no CTC head.
+      ctc_weight=0.0,
   )

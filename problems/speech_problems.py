@@ -32,7 +32,7 @@ class SpeechProblem(problem_lib.Problem):
   target_modality = "text"
   task_token = "to_transcript_en"
   vocab_name = "shared_subword_8k"
-  metrics = ("wer", "cer", "accuracy")
+  metrics = ("wer", "cer", "distinct", "accuracy")
   num_shards = {"train": 10, "dev": 1, "test": 1}
   max_decode_length = 128
   # A variant (waveform input, character targets) reads the files of the
@@ -176,4 +176,21 @@ class SpeechProblem(problem_lib.Problem):
       yield np.asarray(inputs), text.decode("utf-8")
 
   def score(self, hypotheses, references):
-    return metrics_wer.wer_cer(hypotheses, references)
+    """WER and CER (percent), and `distinct`: the share of distinct
+    hypotheses (see distinct_share), which falls towards 1 / N when the
+    model writes the same transcript for every clip."""
+    out = metrics_wer.wer_cer(hypotheses, references)
+    out["distinct"] = distinct_share(hypotheses)
+    return out
+
+
+def distinct_share(hypotheses):
+  """Distinct hypotheses / hypotheses, after WER's normalisation (case and
+  punctuation do not make two outputs differ); 0.0 for none.
+
+  A model that ignores its audio and writes its language model's favourite
+  sentence scores 1 / N; one that listens scores about the share of
+  distinct references (1.0 on speech_tts_en's dev split)."""
+  if not hypotheses:
+    return 0.0
+  return len({metrics_wer.normalize(h) for h in hypotheses}) / len(hypotheses)

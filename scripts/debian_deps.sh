@@ -3,7 +3,7 @@
 # Usage: debian_deps.sh test|main
 set -uo pipefail
 PKGS_TEST="espeak-ng flite link-grammar link-grammar-dictionaries-en python3-link-grammar librsvg2-bin"
-PKGS_MAIN="$PKGS_TEST dataset-fashion-mnist tuxpaint-stamps-default"
+PKGS_MAIN="$PKGS_TEST dataset-fashion-mnist tuxpaint-stamps-default pocketsphinx-testdata"
 case "${1:-main}" in
   test) PKGS="$PKGS_TEST" ;;
   *) PKGS="$PKGS_MAIN" ;;

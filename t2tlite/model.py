@@ -82,6 +82,10 @@ class T2TModel(keras.Model):
         problem_lib.MAX_TASK_TOKENS, hparams.hidden_size,
         embeddings_initializer=keras.initializers.RandomNormal(
             stddev=hparams.hidden_size ** -0.5), name="task_token")
+    # Joint CTC-attention for audio inputs (t2tlite/layers/ctc.py): no
+    # layer, no variable unless hparams ctc_weight > 0.
+    from t2tlite.layers import ctc  # pylint: disable=import-outside-toplevel
+    self.ctc_heads = ctc.make_heads(hparams, specs)
 
   @staticmethod
   def modality_key(name, vocab_name, size):
@@ -155,8 +159,10 @@ class T2TModel(keras.Model):
         problem, tf.shape(targets)[0]), emb.dtype))
     out, aux2 = self.decode_body(dec_in, state, problem, training)
     logits = target_mod.top(out, training, context=state["context"])
+    from t2tlite.layers import ctc  # pylint: disable=import-outside-toplevel
+    aux3 = ctc.aux_losses(self, problem, state, features)
     # Losses and softmaxes need float32 logits whatever the compute dtype.
-    return tf.cast(logits, tf.float32), {**aux, **aux2}
+    return tf.cast(logits, tf.float32), {**aux, **aux2, **aux3}
 
   # --- decoding: full recomputation by default ------------------------------
   def init_cache(self, state, problem, batch, max_len):

@@ -15,6 +15,15 @@ Settings (all read with hparams.get, so any hparams set works):
                        default audio_blocks (8: 256 samples, 16 ms).
   audio_max_filters    cap on 2^(i+1) (default hidden_size, so tiny
                        hparams get tiny blocks).
+  audio_min_filters    floor on 2^(i+1) (default 0: none). The layer norm
+                       of each ConvStep normalises over the filters alone,
+                       so the paper's 2 filters of the first block leave
+                       it only the sign of their difference (and no
+                       gradient); a floor of 16-32 keeps the spectrum.
+  audio_freq_strides   how many of the first blocks also halve frequency
+                       (default 0, the paper's: "audio" only). Each one
+                       halves the bins x filters the dense projection
+                       flattens.
   audio_mel_bins       feature bins of "audio" inputs (default 80).
 
 Padding. Inputs are padded with exact zeros by the batcher; a frame (or
@@ -37,16 +46,29 @@ _NEG = -1e9
 
 
 class ConvStep(keras.layers.Layer):
-  """LN(SepConv(ReLU(x))) on [B, T, F, C]; positions outside `mask` -> 0."""
+  """LN(SepConv(ReLU(x))) on [B, T, F, C]; positions outside `mask` -> 0.
+
+  Strides are for 1x1 kernels only (the ConvRes skip), and are taken by
+  subsampling the input, which for a 1x1 kernel is the same convolution:
+  TensorFlow's depthwise kernels do not all take unequal strides (Eigen's
+  rejects them; oneDNN's crashed on some shapes with strides (2, 1) after
+  (2, 2)).
+  """
 
   def __init__(self, filters, kernel, strides=(1, 1), relu=True, **kwargs):
     super().__init__(**kwargs)
+    if tuple(strides) != (1, 1) and tuple(kernel) != (1, 1):
+      raise ValueError(f"ConvStep strides {strides} need a 1x1 kernel, not "
+                       f"{kernel}")
     self.relu = relu
-    self.conv = keras.layers.SeparableConv2D(filters, kernel, strides=strides,
-                                             padding="same", name="sepconv")
+    self.strides = tuple(strides)
+    self.conv = keras.layers.SeparableConv2D(filters, kernel, padding="same",
+                                             name="sepconv")
     self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
 
   def call(self, x, mask):
+    if self.strides != (1, 1):
+      x = x[:, ::self.strides[0], ::self.strides[1], :]
     y = self.norm(self.conv(tf.nn.relu(x) if self.relu else x))
     return y * tf.cast(mask, y.dtype)[:, :, None, None]
 
@@ -54,22 +76,26 @@ class ConvStep(keras.layers.Layer):
 class ConvRes(keras.layers.Layer):
   """The paper's ConvRes, striding along time only (or not at all)."""
 
-  def __init__(self, filters, kernel, stride, first_relu=True, **kwargs):
+  def __init__(self, filters, kernel, stride, first_relu=True, freq_stride=1,
+               **kwargs):
     super().__init__(**kwargs)
     self.stride = stride
+    self.freq_stride = freq_stride
     self.step1 = ConvStep(filters, kernel, relu=first_relu, name="step1")
     self.step2 = ConvStep(filters, kernel, name="step2")
-    self.skip = ConvStep(filters, (1, 1), strides=(stride, 1),
+    self.skip = ConvStep(filters, (1, 1), strides=(stride, freq_stride),
                          relu=first_relu, name="skip")
     self.kernel = kernel
 
   def call(self, x, mask):
-    """x [B, T, F, C], mask [B, T] -> ([B, T/stride, F, filters], mask)."""
+    """x [B, T, F, C], mask [B, T] -> ([B, T/stride, F/freq_stride,
+    filters], mask)."""
     out_mask = mask[:, ::self.stride]
     h = self.step2(self.step1(x, mask), mask)
     # Padded positions must never win the max.
     h = tf.where(mask[:, :, None, None], h, tf.cast(_NEG, h.dtype))
-    h = tf.nn.max_pool2d(h, self.kernel, (self.stride, 1), "SAME")
+    h = tf.nn.max_pool2d(h, self.kernel, (self.stride, self.freq_stride),
+                         "SAME")
     h = tf.where(out_mask[:, :, None, None], h, tf.zeros_like(h))
     return h + self.skip(x, out_mask), out_mask
 
@@ -88,25 +114,42 @@ class _AudioModality(modality.Modality):
                self.default_time_strides or num_blocks)
     self.num_strides = min(strides, num_blocks)
     cap = hp.get("audio_max_filters", 0) or hp.hidden_size
+    floor = hp.get("audio_min_filters", 0)
+    freq_strides = (hp.get("audio_freq_strides", 0)
+                    if self.freq_kernel > 1 else 0)
     self.blocks = [
-        ConvRes(min(2 ** (i + 1), cap), (3, self.freq_kernel),
+        ConvRes(min(max(2 ** (i + 1), floor), cap), (3, self.freq_kernel),
                 stride=2 if i < self.num_strides else 1,
                 # Normalised features and waveforms are signed: a ReLU
                 # on them would throw half of the input away.
-                first_relu=i > 0, name=f"conv_res_{i}")
+                first_relu=i > 0,
+                freq_stride=2 if i < freq_strides else 1,
+                name=f"conv_res_{i}")
         for i in range(num_blocks)]
     self.project = keras.layers.Dense(hp.hidden_size, name="project")
 
   def to_4d(self, x):
     raise NotImplementedError
 
-  def bottom(self, x, training=False):
-    x = self.to_4d(x)                                  # [B, T, F, 1]
+  def _padded(self, x):
+    """[B, T, F, 1] -> (x, mask [B, T]) with T padded to the total stride."""
     mask = tf.reduce_any(tf.not_equal(x, 0), axis=[2, 3])
     total = 2 ** self.num_strides
     pad = (-tf.shape(x)[1]) % total
     x = tf.pad(x, [[0, 0], [0, pad], [0, 0], [0, 0]])
     mask = tf.pad(mask, [[0, 0], [0, pad]])
+    return x, mask
+
+  def output_mask(self, x):
+    """Inputs -> the mask [B, T'] that `bottom` returns, without the convs
+    (the CTC loss's logit lengths, t2tlite/layers/ctc.py)."""
+    _, mask = self._padded(self.to_4d(x))
+    for block in self.blocks:
+      mask = mask[:, ::block.stride]
+    return mask
+
+  def bottom(self, x, training=False):
+    x, mask = self._padded(self.to_4d(x))              # [B, T, F, 1]
     for block in self.blocks:
       x, mask = block(x, mask)                         # [B, T', F, C]
     shape = tf.shape(x)

@@ -14,6 +14,7 @@ from t2tlite.hparams_lib import HParams
 from t2tlite.modalities import audio as _audio_modality  # noqa: F401
 from t2tlite.problems import ddtp
 from t2tlite.problems import speech_librispeech  # noqa: F401 (registers)
+from t2tlite.problems import speech_problems
 from t2tlite.problems import speech_tts
 from t2tlite.problems import speech_wsj
 
@@ -58,6 +59,18 @@ def test_wer_and_cer_after_normalisation():
   # 22 + 10 reference characters; "the" -> "a" is 3 character edits.
   assert out["cer"] == pytest.approx(100 * 3 / 32, abs=0.01)
   assert metrics_wer.wer_cer(refs, refs) == {"wer": 0.0, "cer": 0.0}
+
+
+def test_distinct_share_counts_outputs_that_differ_after_normalisation():
+  share = speech_problems.distinct_share
+  assert share(["the cat", "The cat.", "a dog", "the  cat!"]) == 0.5
+  assert share(["same"] * 10) == 0.1
+  assert share(["a", "b", "c"]) == 1.0
+  assert share([]) == 0.0
+  hyps, refs = ["the cat", "the cat"], ["the cat", "a dog"]
+  scores = registry.problem("speech_tts_en").score(hyps, refs)
+  assert scores == {**metrics_wer.wer_cer(hyps, refs), "distinct": 0.5}
+  assert scores["wer"] == 50.0
 
 
 def test_edit_distance_counts_insertions_and_deletions():
@@ -172,6 +185,41 @@ def test_decode_input_reads_any_wav_and_rejects_bad_lines(tts_data, tmp_path):
       p.decode_input(bad, data_dir, HP)
 
 
+# --- the audio net's front-end settings ---------------------------------------
+def _spectral(**extra):
+  from t2tlite.modalities import audio as audio_modality
+  hp = HParams(hidden_size=16, audio_blocks=4, **extra)
+  return audio_modality.AudioSpectralModality(hp, 0)
+
+
+def test_audio_front_end_defaults_are_the_papers():
+  mod = _spectral()
+  x, mask, _ = mod.bottom(np.random.default_rng(0).normal(
+      size=(1, 24, 80)).astype(np.float32) + 0.01)
+  assert [b.step1.conv.filters for b in mod.blocks] == [2, 4, 8, 16]
+  assert [b.freq_stride for b in mod.blocks] == [1, 1, 1, 1]
+  assert mod.project.kernel.shape == (80 * 16, 16)
+  assert x.shape == (1, 6, 16) and mask.shape == (1, 6)
+
+
+def test_audio_min_filters_and_freq_strides():
+  mod = _spectral(audio_min_filters=8, audio_freq_strides=2)
+  feats = np.zeros((2, 30, 80), np.float32)
+  feats[0] = np.random.default_rng(1).normal(size=(30, 80)) + 0.01
+  feats[1, :13] = feats[0, :13]
+  x, mask, _ = mod.bottom(feats)
+  assert [b.step1.conv.filters for b in mod.blocks] == [8, 8, 8, 16]
+  # Frequency halves in the first two blocks: 80 -> 40 -> 20 bins.
+  assert mod.project.kernel.shape == (20 * 16, 16)
+  assert x.shape == (2, 8, 16)
+  assert mask.numpy().sum(axis=1).tolist() == [8, 4]
+  np.testing.assert_array_equal(mod.output_mask(feats).numpy(), mask.numpy())
+  # The short utterance encodes the same alone as in the batch.
+  alone, _, _ = mod.bottom(feats[1:2, :13])
+  np.testing.assert_allclose(alone.numpy()[0, :4], x.numpy()[1, :4],
+                             atol=1e-4)
+
+
 # --- LibriSpeech through tfds -------------------------------------------------
 def test_librispeech_reads_tfds_examples(tmp_path):
   import tensorflow_datasets as tfds
@@ -281,10 +329,13 @@ def test_train_and_decode_end_to_end(tts_data, tmp_path):
   from t2tlite import trainer
   data_dir, _ = tts_data
   out = str(tmp_path / "model")
-  # Two ConvRes blocks instead of eight keep the compile time short.
+  # Two ConvRes blocks instead of eight keep the compile time short; the
+  # CTC head must train, be saved and restore into the decoder's model.
   name = "transformer_tiny_two_audio_blocks"
   registry.register_hparams(name)(
-      lambda: registry.hparams("transformer_tiny").replace(audio_blocks=2))
+      lambda: registry.hparams("transformer_tiny").replace(
+          audio_blocks=2, ctc_weight=0.5, audio_min_filters=8,
+          audio_freq_strides=1))
   try:
     results = trainer.train(
         problems=["speech_tts_en"], model="transformer", hparams_set=name,
@@ -302,5 +353,8 @@ def test_train_and_decode_end_to_end(tts_data, tmp_path):
                            report=lambda msg: None)
   assert len(lines) == 2 and isinstance(lines[0], str) and lines[1] == ""
   metrics, hyps, refs = dec.evaluate("speech_tts_en", "test")
-  assert set(metrics) == {"wer", "cer"} and len(hyps) == len(refs) == 3
+  assert set(metrics) == {"wer", "cer", "distinct"}
+  assert len(hyps) == len(refs) == 3
+  assert metrics["distinct"] in (1 / 3, 2 / 3, 1.0)
+  assert "ctc_head_0" in {l.name for l in dec.model.layers}
   assert metrics["wer"] >= 0

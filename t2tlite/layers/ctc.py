@@ -1,0 +1,128 @@
+"""Joint CTC-attention (Kim, Hori and Watanabe 2017): a CTC loss on the
+encoder output of audio inputs, added to the attention decoder's loss.
+
+An attention decoder can lower its loss a long way by learning the language
+of the transcripts alone, without ever attending to the audio (it then
+writes the same sentence for every clip). CTC cannot: it scores the
+transcript from the encoder frames only, left to right, so the encoder must
+carry the tokens in order, which is also what the decoder's attention then
+finds. The paper's objective is lambda * CTC + (1 - lambda) * attention;
+here the attention loss keeps weight 1 and `ctc_weight` * CTC is added to
+the aux losses, so ctc_weight=0 is exactly the model without it.
+
+The head is one dense projection from the encoder state to the target
+vocabulary. Its blank is id 0, the padding id, which no label ever holds;
+so "vocabulary + blank" needs no extra class. Labels are the target ids
+other than padding (0) and EOS (1). Logit lengths come from the input
+modality's mask (`output_mask`), so padding frames never count. An
+utterance too short for its transcript (fewer frames than labels plus
+repeated neighbours, where CTC has no path and its loss is infinite), and
+one without labels, gets weight 0: it adds neither loss nor gradient.
+
+The loss is summed over the batch and divided by the number of labels, so
+it is per token like the attention loss it is added to.
+"""
+import keras
+import tensorflow as tf
+
+from t2tlite import vocab as vocab_lib
+
+BLANK_ID = vocab_lib.PAD_ID
+AUDIO_MODALITIES = ("audio", "audio_waveform")
+AUX_NAME = "ctc_loss"
+
+
+def applies(spec):
+  """True for problems that get the CTC loss: audio in, a sequence out."""
+  return (spec.input_modality in AUDIO_MODALITIES and
+          spec.target_modality == "text")
+
+
+def head_key(spec):
+  """Problems with the same output vocabulary share one head."""
+  return f"{spec.target_vocab_name}|{spec.target_vocab_size}"
+
+
+def labels_and_lengths(targets):
+  """Target ids [B, L] (EOS-terminated, 0-padded) -> (labels [B, L] int32
+  with 0 wherever there is no label, label lengths [B] int32, repeats [B]
+  int32: neighbouring equal labels, each of which needs a blank between
+  them in any CTC path)."""
+  targets = tf.cast(targets, tf.int32)
+  is_label = targets > vocab_lib.EOS_ID
+  labels = tf.where(is_label, targets, 0)
+  lengths = tf.reduce_sum(tf.cast(is_label, tf.int32), axis=1)
+  same = ((labels[:, 1:] == labels[:, :-1]) & is_label[:, 1:] &
+          is_label[:, :-1])
+  repeats = tf.reduce_sum(tf.cast(same, tf.int32), axis=1)
+  return labels, lengths, repeats
+
+
+def ctc_loss(logits, mask, targets):
+  """Per-example CTC losses and their label counts.
+
+  logits [B, T, V] (blank = id 0), mask [B, T] (True = a real frame; the
+  logit length is one past the last real frame), targets [B, L].
+  Returns (loss [B] float32, 0 for an infeasible example; labels [B]
+  float32, the label count of each feasible example, else 0).
+  """
+  labels, lengths, repeats = labels_and_lengths(targets)
+  mask = tf.cast(mask, tf.int32)
+  positions = tf.range(1, tf.shape(mask)[1] + 1)[None, :]
+  logit_length = tf.reduce_max(mask * positions, axis=1)
+  feasible = ((logit_length >= lengths + repeats) & (logit_length > 0) &
+              (lengths > 0))
+  # The CTC op rejects empty label sequences: the others get one dummy
+  # label (EOS) over at least one frame, and weight 0 below.
+  dummy = tf.one_hot(tf.zeros_like(lengths), tf.shape(labels)[1],
+                     on_value=vocab_lib.EOS_ID, off_value=0, dtype=tf.int32)
+  labels = tf.where(feasible[:, None], labels, dummy)
+  loss = tf.nn.ctc_loss(
+      labels=tf.sparse.from_dense(labels),
+      logits=tf.cast(logits, tf.float32), label_length=None,
+      logit_length=tf.maximum(logit_length, 1), logits_time_major=False,
+      blank_index=BLANK_ID)
+  weight = tf.cast(feasible, tf.float32)
+  return loss * weight, tf.cast(lengths, tf.float32) * weight
+
+
+class CTCHead(keras.layers.Layer):
+  """Encoder state [B, T, d] -> CTC logits [B, T, vocab_size] (0 = blank)."""
+
+  def __init__(self, vocab_size, **kwargs):
+    super().__init__(**kwargs)
+    self.vocab_size = vocab_size
+    self.project = keras.layers.Dense(vocab_size, name="project")
+
+  def call(self, encoded, mask, targets):
+    """Returns the CTC loss per label (a scalar, float32)."""
+    logits = self.project(encoded)
+    loss, labels = ctc_loss(logits, mask, targets)
+    return tf.reduce_sum(loss) / tf.maximum(tf.reduce_sum(labels), 1.0)
+
+
+def make_heads(hparams, specs):
+  """{head key: CTCHead} for the audio problems among `specs`; empty (and
+  no variables anywhere) unless hparams ctc_weight > 0."""
+  if hparams.get("ctc_weight", 0.0) <= 0:
+    return {}
+  heads = {}
+  for spec in specs:
+    if applies(spec) and head_key(spec) not in heads:
+      heads[head_key(spec)] = CTCHead(spec.target_vocab_size,
+                                      name=f"ctc_head_{len(heads)}")
+  return heads
+
+
+def aux_losses(model, problem, state, features):
+  """{AUX_NAME: ctc_weight * CTC per label} for an audio problem of a model
+  built with heads (T2TModel.call adds it to its aux losses), else {}.
+  The encoder state is state["output"]; the frame mask is the input
+  modality's (its `output_mask(inputs)`)."""
+  heads = getattr(model, "ctc_heads", None)
+  spec = model.specs[problem]
+  if not heads or not applies(spec):
+    return {}
+  mask = model.input_modality(problem).output_mask(features["inputs"])
+  loss = heads[head_key(spec)](state["output"], mask, features["targets"])
+  return {AUX_NAME: model.hparams.get("ctc_weight", 0.0) * loss}
