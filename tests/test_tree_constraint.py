@@ -277,3 +277,38 @@ def test_tree_decoding_needs_whole_bracket_pieces():
   with pytest.raises(ValueError, match="one piece"):
     tree_constraint.TreeDecoding(FakeVocab(no_np), trees.PHRASE_LABELS,
                                  lambda a: [])
+
+
+def _longest_open_run(text):
+  longest = run = 0
+  for tok in text.split():
+    if tok.startswith("("):
+      run += 1
+      longest = max(longest, run)
+    elif tok != ")":
+      run = 0
+  return longest
+
+
+@pytest.mark.parametrize("cap", [1, 3])
+def test_open_run_cap_bounds_bracket_chains(cap):
+  """A model that wants brackets nests at most `cap` of them before a
+  leaf, and the trees stay well formed; without the cap it nests deeper."""
+  rng = np.random.default_rng(7)
+  leaves, feats, limits = make_batch(rng, 12)
+  limits = limits + 30  # room to nest
+  max_len = int(limits.max()) + 3
+  longest = {}
+  for name, limit_run in (("capped", cap), ("free", 0)):
+    cons = tree_constraint.TreeConstraint(OPEN_IDS, CLOSE_ID, V, *feats,
+                                          limits, max_open_run=limit_run)
+    ids = search.greedy_search(
+        random_step(3, BIASES["wants_brackets"]), {}, len(leaves), max_len,
+        constraint=cons)
+    runs = []
+    for row, limit, lv in zip(ids.numpy(), limits, leaves):
+      check(row, int(limit), lv)
+      runs.append(_longest_open_run(to_text(row)))
+    longest[name] = max(runs)
+  assert longest["capped"] == cap
+  assert longest["free"] > cap
