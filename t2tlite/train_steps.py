@@ -43,9 +43,18 @@ def _aux_losses(aux):
   return [tf.cast(v, tf.float32) for k, v in aux.items() if not is_stat(k)]
 
 
+def learning_rate(optimizer):
+  """The rate this step's update uses (read before apply_gradients moves
+  the optimiser's iteration count), as a float32 scalar."""
+  return tf.cast(tf.convert_to_tensor(optimizer.learning_rate), tf.float32)
+
+
 def train_step(model, optimizer, hparams, name, signature, scale=1.0):
   """One problem's compiled train step on one device: features -> a dict
-  of loss, total_loss, tokens, grad_norm, finite and the aux outputs.
+  of loss, total_loss, tokens, grad_norm (global, before clipping),
+  learning_rate, finite and the aux outputs (the MoE's per-expert counts
+  among them). The trainer turns these into TensorBoard summaries at its
+  log steps only, so the step itself writes nothing.
   hparams.jit_compile compiles it with XLA (once per batch shape)."""
   hp = hparams
 
@@ -64,6 +73,7 @@ def train_step(model, optimizer, hparams, name, signature, scale=1.0):
     # modality's net must not drift on stale Adam moments.
     pairs = [(g, v) for g, v in zip(grads, train_vars) if g is not None]
     grads = dense_gradients([g for g, _ in pairs])
+    lr = learning_rate(optimizer)
     norm = tf.linalg.global_norm(grads)
     finite = tf.math.is_finite(total) & tf.math.is_finite(norm)
     if hp.clip_grad_norm > 0:
@@ -76,7 +86,7 @@ def train_step(model, optimizer, hparams, name, signature, scale=1.0):
 
     tf.cond(finite, apply, lambda: tf.constant(False))
     out = {"loss": loss, "total_loss": total, "tokens": weight,
-           "grad_norm": norm, "finite": finite}
+           "grad_norm": norm, "learning_rate": lr, "finite": finite}
     out.update({k: tf.cast(v, tf.float32) for k, v in aux.items()})
     return out
 
@@ -85,11 +95,15 @@ def train_step(model, optimizer, hparams, name, signature, scale=1.0):
 
 def distributed_train_step(strategy, model, optimizer, hparams, name,
                            scale=1.0):
-  """The same step all-reduced over a strategy's replicas."""
+  """The same step all-reduced over a strategy's replicas (its outputs
+  too; the MoE's counts are averaged over the replicas)."""
   def loss_fn(features):
     _, _, aux, loss_sum, weight = problem_loss(
         model, name, features, True, hparams.label_smoothing)
     aux32 = {k: tf.cast(v, tf.float32) for k, v in aux.items()}
+    # Read before the update, as on one device; the same on every replica,
+    # so the all-reduced mean of the aux outputs carries it unchanged.
+    aux32["learning_rate"] = learning_rate(optimizer)
     return loss_sum, weight, _aux_losses(aux), aux32, scale
 
   return distribute.train_step(strategy, loss_fn, model, optimizer,

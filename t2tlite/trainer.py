@@ -50,6 +50,47 @@ def _parameter_count(model):
   return f"{count:,}"
 
 
+def _is_number(v):
+  return isinstance(v, (int, float, np.integer, np.floating)) and not (
+      isinstance(v, (bool, np.bool_)))
+
+
+def write_count_histogram(tag, counts, step=None, description=None):
+  """A TensorBoard histogram of exact counts, one bucket per index: bucket
+  i spans [i, i + 1) and holds counts[i] (for an MoE layer, the tokens
+  routed to expert i), so the buckets sum to the counts' total.
+  tf.summary.histogram would re-bin values instead, and an expert that
+  gets nothing would shift every edge."""
+  # pylint: disable=import-outside-toplevel
+  from tensorboard.plugins.histogram import metadata as histogram_metadata
+  counts = np.asarray(counts, np.float64).reshape(-1)
+  left = np.arange(len(counts), dtype=np.float64)
+  buckets = np.stack([left, left + 1.0, counts], axis=1)
+  return tf.summary.write(
+      tag, tf.constant(buckets), step=step,
+      metadata=histogram_metadata.create_summary_metadata(
+          display_name=None, description=description))
+
+
+def train_summaries(outputs):
+  """What a log step writes of one problem's train-step outputs since the
+  last log line: (scalars, histograms). Scalars (loss, total_loss,
+  grad_norm, the MoE's losses and scalar stats, ...) are means over those
+  steps; vector outputs (the MoE's per-expert counts) are summed over them.
+  The step's bookkeeping (finite, tokens) and the learning rate (one for
+  every problem) are not in them."""
+  scalars, histograms = {}, {}
+  for key in outputs[0]:
+    if key in ("finite", "tokens", "learning_rate"):
+      continue
+    values = np.stack([np.asarray(o[key], np.float64) for o in outputs])
+    if values.ndim == 1:
+      scalars[key] = float(values.mean())
+    elif values.ndim == 2:
+      histograms[key] = values.sum(axis=0)
+  return scalars, histograms
+
+
 class TrainingError(RuntimeError):
   """Training cannot go on (e.g. the loss stays non-finite)."""
 
@@ -316,9 +357,31 @@ class Trainer:
                             **((extra or {}).get(name, {}))}) + "\n")
     with self.eval_writer.as_default(step=step):
       for name, metrics in results.items():
-        for k, v in metrics.items():
-          tf.summary.scalar(f"{name}/{k}", v)
+        # The after_eval hook's figures too (decoded_bleu, decoded_wer, ...).
+        for k, v in {**metrics, **((extra or {}).get(name, {}))}.items():
+          if _is_number(v):
+            tf.summary.scalar(f"{name}/{k}", v)
     self.eval_writer.flush()
+
+  def _write_train_summaries(self, step, pending, learning_rate):
+    """At a log step: each problem's train summaries since the last log
+    line (see train_summaries) and the learning rate; `pending` maps a
+    problem to its steps' outputs and is emptied."""
+    with self.train_writer.as_default(step=step):
+      if learning_rate is not None:
+        tf.summary.scalar("learning_rate", float(learning_rate))
+      for name, outputs in pending.items():
+        if not outputs:
+          continue
+        scalars, histograms = train_summaries(outputs)
+        for k, v in scalars.items():
+          tf.summary.scalar(f"{name}/{k}", v)
+        for k, v in histograms.items():
+          write_count_histogram(
+              f"{name}/{k}", v, description=f"{k} per index, summed over "
+              f"the {len(outputs)} steps of {name} since the last log")
+        outputs.clear()
+    self.train_writer.flush()
 
   def save(self):
     if not self.is_chief:  # nothing to save that the chief does not
@@ -346,6 +409,9 @@ class Trainer:
     results = {}
     history = []
     first_log = None  # (time, step) of this process's first log line
+    # Each problem's step outputs since the last log line: tensors the
+    # compiled step returned, turned into summaries only at log steps.
+    pending = {n: [] for n in self.names}
     while int(self.step) < train_steps:
       step = int(self.step)
       name = self.mixer.choose(step)
@@ -393,11 +459,8 @@ class Trainer:
         bad_in_row = 0
       last["tokens"] += float(out["tokens"])
       step += 1
-      with self.train_writer.as_default(step=step):
-        tf.summary.scalar(f"{name}/loss", loss)
-        for k, v in out.items():
-          if k.startswith("moe") or "_stat_" in k:
-            tf.summary.scalar(f"{name}/{k}", float(tf.reduce_mean(v)))
+      if self.is_chief:
+        pending[name].append(out)
       if step % log_every == 0 or step == train_steps:
         now = time.time()
         dt = max(now - last["time"], 1e-9)
@@ -417,6 +480,9 @@ class Trainer:
         with self.train_writer.as_default(step=step):
           for n, s in share.items():
             tf.summary.scalar(f"{n}/share_of_steps", s)
+        if self.is_chief:
+          self._write_train_summaries(step, pending,
+                                      out.get("learning_rate"))
         last.update(time=now, step=step, tokens=0.0)
       if (step % eval_every == 0 or step == train_steps) and self.is_chief:
         # Other workers wait for the chief at the next step's all-reduce.

@@ -19,6 +19,9 @@ assignment is dropped, so a one-position decoding step and a full pass agree.
 Outputs of `call`: (y, losses, stats).
   losses: {"importance": w_imp * CV(Importance)^2, "load": w_load * CV(Load)^2}
   stats: {"expert_tokens": [E] int32 assignments each expert computed,
+          "expert_routed": [E] int32 assignments the gate made to each
+          expert, before the capacity drop (sums to k * routed_tokens),
+          "routed_tokens": scalar int32 tokens routed (padding is not),
           "dropped_tokens": scalar int32, "max_load_ratio": the busiest
           expert's count over an even share} -- metrics, never minimised.
 """
@@ -153,6 +156,9 @@ class MixtureOfExperts(keras.layers.Layer):
 
     # Assignments, choice-major within a token: [N * k].
     expert = tf.reshape(indices, [-1])
+    routed_counts = tf.math.bincount(expert, minlength=self.num_experts,
+                                     maxlength=self.num_experts,
+                                     dtype=tf.int32)
     gate = tf.reshape(gates, [-1])
     owner = tf.repeat(tf.range(tf.shape(tokens)[0]), self.k)
     keep = tf.ones_like(expert, tf.bool)
@@ -191,8 +197,9 @@ class MixtureOfExperts(keras.layers.Layer):
     imbalance = tf.cast(tf.reduce_max(counts), tf.float32) * (
         self.num_experts / tf.maximum(tf.cast(tf.reduce_sum(counts),
                                               tf.float32), 1.0))
-    stats = {"expert_tokens": counts, "dropped_tokens": dropped,
-             "max_load_ratio": imbalance}
+    stats = {"expert_tokens": counts, "expert_routed": routed_counts,
+             "routed_tokens": tf.shape(tokens)[0],
+             "dropped_tokens": dropped, "max_load_ratio": imbalance}
     return tf.cast(y, x.dtype), losses, stats
 
   def get_config(self):
