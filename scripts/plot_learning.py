@@ -22,6 +22,10 @@ def load_runs(root):
   runs = {}
   for path in sorted(glob.glob(os.path.join(root, "*", "eval.jsonl"))):
     name = os.path.basename(os.path.dirname(path))
+    # Checkpoints re-decoded after a decoding change (redecode_curve.py)
+    # replace the metrics decoded during training.
+    again = os.path.join(os.path.dirname(path), "eval_redecoded.jsonl")
+    path = again if os.path.exists(again) else path
     with open(path) as f:
       runs[name] = [json.loads(l) for l in f if l.strip()]
   return runs
