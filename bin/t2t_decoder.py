@@ -32,9 +32,14 @@ flags.DEFINE_string("decode_hparams", "", "Search settings as key=value "
                     "joined by ',': beam_size (1 is greedy search), alpha "
                     "(the length penalty), batch_size, max_length and "
                     "extra_length (output length limits), top_k (for class "
-                    "labels: print the k best with their scores). Defaults: "
-                    "beam_size=4,alpha=0.6,batch_size=32,top_k=1.",
-                    flag_values=FV)
+                    "labels: print the k best with their scores), "
+                    "return_beams (print every beam with its score: 'hyp "
+                    "||| score ||| hyp ||| score', best first), sampling "
+                    "(draw from the model instead of searching) with "
+                    "temperature, sampling_top_k (0: every token), "
+                    "num_samples and seed. Defaults: beam_size=4,alpha=0.6,"
+                    "batch_size=32,top_k=1,temperature=1,num_samples=1,"
+                    "seed=0.", flag_values=FV)
 flags.DEFINE_string("decode_from_file", None, "Input file, one item per line "
                     "(text, or an image or audio path, as the problem "
                     "takes). Without it stdin is read: decoded in batches "
@@ -61,6 +66,11 @@ flags.DEFINE_string("checkpoint", None, "Decode with this checkpoint (a "
                     "path such as OUTPUT_DIR/ckpt-400) instead of the newest "
                     "one in --output_dir.", flag_values=FV)
 flags.DEFINE_alias("checkpoint_path", "checkpoint", flag_values=FV)
+flags.DEFINE_integer("checkpoint_average", 0, "Decode with the mean of the "
+                     "model variables of the run's last N checkpoints (the "
+                     "N ending with --checkpoint if given); 0 or 1 decode "
+                     "with one checkpoint. More than the run holds is an "
+                     "error.", flag_values=FV)
 flags.DEFINE_boolean("decode_interactive", False, "Answer each line of stdin "
                      "as soon as it arrives, even from a pipe (stdin from a "
                      "terminal always is).", flag_values=FV)
@@ -117,8 +127,9 @@ def progress_decoder(decoder_lib):
     progress = None  # a cli.Progress spanning several calls, or None
     what = "decoding"
 
-    def decode_arrays(self, name, arrays):
-      base = super().decode_arrays
+    def decode_arrays(self, name, arrays, return_beams=None):
+      base = lambda n, a: super(ProgressDecoder, self).decode_arrays(
+          n, a, return_beams=return_beams)
       bs = max(1, self.dhp.batch_size)
       own = self.progress is None
       progress = self.progress or cli.Progress(
@@ -215,8 +226,12 @@ def main(fv):
   from t2tlite import decoder
   cli.require(PROG, fv, "output_dir", "problem")
   report = lambda msg: print(f"{PROG}: {msg}", file=sys.stderr)
+  if fv.checkpoint_average < 0:
+    cli.fail(PROG, f"--checkpoint_average={fv.checkpoint_average}: give a "
+             "number of checkpoints (0: no averaging)")
   dec = progress_decoder(decoder)(fv.output_dir, fv.data_dir,
-                                  fv.decode_hparams, checkpoint=fv.checkpoint)
+                                  fv.decode_hparams, checkpoint=fv.checkpoint,
+                                  average=fv.checkpoint_average or None)
   dec.progress_every = fv.progress_every
   if fv.decode_split:
     return decode_split(dec, fv)
@@ -243,6 +258,10 @@ def main(fv):
     if len(refs) != len(outputs):
       cli.fail(PROG, f"--reference has {len(refs)} lines, the input "
                f"{len(outputs)}")
+    if dec.dhp.return_beams and dec.model.target_modality(
+        name).targets_are_sequence:  # n-best lines: score each one's best
+      outputs = [(decoder.split_nbest(o) or [("", 0.0)])[0][0]
+                 for o in outputs]
     scores = problem.score(outputs, refs)
     text = cli.format_metrics(scores, sep="=", joiner=" ")
     signature = cli.bleu_signature(scores, outputs, refs)

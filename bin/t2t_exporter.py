@@ -22,19 +22,29 @@ flags.DEFINE_string("data_dir", None, "Where datagen wrote the problem's "
 flags.DEFINE_string("decode_hparams", "", "Search settings baked into the "
                     "export, e.g. beam_size=4,alpha=0.6 or top_k=5.",
                     flag_values=FV)
+flags.DEFINE_integer("checkpoint_average", 0, "Export the mean of the model "
+                     "variables of the run's last N checkpoints instead of "
+                     "its newest checkpoint (0: no averaging). More than "
+                     "the run holds is an error.", flag_values=FV)
 
 
 def main(fv):
   from t2tlite import export
   cli.require(PROG, fv, "output_dir", "export_dir")
+  if fv.checkpoint_average < 0:
+    cli.fail(PROG, f"--checkpoint_average={fv.checkpoint_average}: give a "
+             "number of checkpoints (0: no averaging)")
   try:
     path = export.export(fv.output_dir, fv.export_dir,
                          cli.output_dir_problem(fv.output_dir, fv.problem),
-                         fv.data_dir, fv.decode_hparams)
+                         fv.data_dir, fv.decode_hparams,
+                         average=fv.checkpoint_average or None)
   except export.ExportError as e:
     cli.fail(PROG, e)
   meta = export.read_metadata(path)
-  print(f"exported {meta['problem']} ({meta['input_kind']} inputs) to {path}")
+  averaged = meta.get("checkpoints_averaged")
+  print(f"exported {meta['problem']} ({meta['input_kind']} inputs) to {path}"
+        + (f" (the average of {', '.join(averaged)})" if averaged else ""))
 
 
 def run(argv=None):

@@ -75,6 +75,13 @@ flags.DEFINE_integer("task_index", None, "With --distribution=multi_worker: "
                      "this process's position in --worker_hosts (0 is the "
                      "chief, which alone writes to --output_dir).",
                      flag_values=FV)
+flags.DEFINE_string("warm_start_from", None, "Another run's --output_dir to "
+                    "start from: the body and the modality nets of the "
+                    "vocabularies and label sets both runs have are loaded "
+                    "from its newest checkpoint; new problems' modality "
+                    "nets, the optimiser and the step start fresh. Needs "
+                    "the same model and sizes; ignored once this run has a "
+                    "checkpoint of its own (it resumes).", flag_values=FV)
 flags.DEFINE_string("devices", "", "With --distribution=mirrored: the "
                     "devices to use, e.g. /gpu:0,/gpu:1 (default: every "
                     "GPU, else the CPU).", flag_values=FV)
@@ -144,7 +151,7 @@ def main(fv):
         rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
         eval_decode=fv.eval_decode, distribution=fv.distribution,
         worker_hosts=fv.worker_hosts, task_index=fv.task_index,
-        devices=fv.devices)
+        devices=fv.devices, warm_start_from=fv.warm_start_from or None)
   except distribute.DistributeError as e:
     cli.fail(PROG, e)
   print(json.dumps(results, indent=1, sort_keys=True))

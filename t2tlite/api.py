@@ -32,7 +32,7 @@ class Model:
     """The problems this model was trained on."""
     return list(self._dec.problems)
 
-  def predict(self, problem, inputs, top_k=None):
+  def predict(self, problem, inputs, top_k=None, return_beams=None):
     """Predictions for a list of raw inputs, one per input, in order.
 
     Args:
@@ -41,8 +41,12 @@ class Model:
         bytes for image and audio problems.
       top_k: class-label problems only: how many (label, probability)
         pairs to return per input (default: decode_hparams' top_k).
+      return_beams: sequence outputs only: return every hypothesis of the
+        search (the beams; the samples when sampling) with its score
+        (default: decode_hparams' return_beams).
     Returns:
-      A list of strings (text outputs); for class-label problems, a list
+      A list of strings (text outputs); with return_beams, a list of
+      [(text, score), ...] best first; for class-label problems, a list
       of [(label, probability), ...] best first.
     Raises:
       PredictError naming the first input that cannot be used.
@@ -53,12 +57,15 @@ class Model:
       raise TypeError("predict takes a list of inputs")
     with tempfile.TemporaryDirectory(prefix="t2tlite_predict_") as tmp:
       arrays = [self._model_input(p, x, n, tmp) for n, x in enumerate(inputs)]
-    outs = dec.decode_arrays(problem, arrays) if arrays else []
+    outs = dec.decode_arrays(problem, arrays,
+                             return_beams=return_beams) if arrays else []
     if not dec.model.target_modality(problem).targets_are_sequence:
       k = int(top_k or dec.dhp.top_k or 1)
       return [_ranked(p.class_names, probs, k) for probs in outs]
     dhp = dec.dhp.values()
-    return [p.format_output(o, dec.vocab_dir, dhp) for o in outs]
+    text = lambda ids: p.format_output(ids, dec.vocab_dir, dhp)
+    return [[(text(ids), score) for ids, score in o] if isinstance(o, list)
+            else text(o) for o in outs]
 
   def _model_input(self, p, x, n, tmp):
     if isinstance(x, (bytes, bytearray)):
@@ -86,10 +93,14 @@ def _ranked(class_names, probs, k):
   return [(class_names[i], float(probs[i])) for i in best]
 
 
-def load(output_dir, data_dir=None, decode_hparams="", checkpoint=None):
+def load(output_dir, data_dir=None, decode_hparams="", checkpoint=None,
+         average=None):
   """Loads a trained output_dir (its latest checkpoint) for prediction.
 
   decode_hparams as for t2tlite-decoder, e.g. "beam_size=1,batch_size=64".
+  average=N: the mean of the model variables of the run's last N
+  checkpoints (ending with `checkpoint` if given), as
+  t2tlite-decoder --checkpoint_average=N.
   """
   return Model(decoder_lib.Decoder(output_dir, data_dir, decode_hparams,
-                                   checkpoint=checkpoint))
+                                   checkpoint=checkpoint, average=average))

@@ -172,9 +172,11 @@ class ServingModule(tf.Module):
 
 
 def build(output_dir, problem=None, data_dir=None, decode_hparams="",
-          top_k=None, dec=None):
-  """A ServingModule for one problem of a trained output_dir."""
-  dec = dec or decoder_lib.Decoder(output_dir, data_dir, decode_hparams)
+          top_k=None, dec=None, average=None):
+  """A ServingModule for one problem of a trained output_dir; average=N
+  exports the mean of its last N checkpoints (see checkpoint_avg)."""
+  dec = dec or decoder_lib.Decoder(output_dir, data_dir, decode_hparams,
+                                   average=average)
   names = list(dec.problems)
   if problem is None:
     if len(names) > 1:
@@ -182,7 +184,11 @@ def build(output_dir, problem=None, data_dir=None, decode_hparams="",
                         "say which problem to export (--problem)")
     problem = names[0]
   dec.problem(problem)  # a clear error for a problem it was not trained on
-  return ServingModule(dec, problem, top_k)
+  module = ServingModule(dec, problem, top_k)
+  if average:
+    module.metadata["checkpoints_averaged"] = [
+        os.path.basename(p) for p in dec.checkpoint_paths]
+  return module
 
 
 def _check_new(export_dir):
@@ -211,10 +217,11 @@ def save(module, export_dir):
 
 
 def export(output_dir, export_dir, problem=None, data_dir=None,
-           decode_hparams="", top_k=None):
+           decode_hparams="", top_k=None, average=None):
   """build + save; returns the export_dir."""
   _check_new(os.path.abspath(export_dir))  # before the slow part
-  return save(build(output_dir, problem, data_dir, decode_hparams, top_k),
+  return save(build(output_dir, problem, data_dir, decode_hparams, top_k,
+                    average=average),
               export_dir)
 
 

@@ -113,6 +113,28 @@ def beam_search(step_fn, cache, batch, beam, max_len, alpha=0.6,
   filled with disallowed ones, which score about -1e9 and so are never
   returned ahead of an allowed hypothesis.
   """
+  return _beam_search(step_fn, cache, batch, beam, max_len, alpha,
+                      constraint, with_valid=False)
+
+
+def beam_search_nbest(step_fn, cache, batch, beam, max_len, alpha=0.6,
+                      constraint=None):
+  """beam_search's hypotheses with a flag for the real ones: returns
+  (ids [B, K, max_len], scores [B, K], valid [B, K] bool), best first.
+
+  The ids and scores are exactly beam_search's (so the first is the same
+  1-best). `valid` marks the hypotheses an n-best list shows: the finished
+  ones, or the alive beams of a source that has none finished; a source
+  whose search reached max_len with fewer than K finished hypotheses has
+  fewer than K valid ones (the rest are placeholders scored -INF), and so
+  does one whose constraint allowed fewer than K continuations.
+  """
+  return _beam_search(step_fn, cache, batch, beam, max_len, alpha,
+                      constraint, with_valid=True)
+
+
+def _beam_search(step_fn, cache, batch, beam, max_len, alpha, constraint,
+                 with_valid):
   onehot_pos = lambda i: tf.one_hot(i, max_len, dtype=tf.int32)
 
   def body(i, alive_seq, alive_logp, fin_seq, fin_score, fin_flag, cache):
@@ -184,4 +206,135 @@ def beam_search(step_fn, cache, batch, beam, max_len, alpha=0.6,
   seq = tf.where(any_fin[:, None, None], fin_seq, alive_seq)
   scores = tf.where(any_fin[:, None], fin_score,
                     alive_logp / length_penalty(max_len, alpha))
-  return seq, scores
+  if not with_valid:
+    return seq, scores
+  # Real hypotheses: the finished ones (or, with none, the alive beams),
+  # not the -INF placeholders of a finished list not yet full nor a
+  # constraint's disallowed fill (about -1e9).
+  valid = tf.where(any_fin[:, None], fin_flag, tf.ones_like(fin_flag))
+  return seq, scores, valid & (scores > -INF / 10)
+
+
+# --- sampling -----------------------------------------------------------------
+_GOLDEN = 0x9E3779B9  # 2^32 / golden ratio: spreads consecutive integers
+
+
+def _u32(x):
+  return tf.constant(x, tf.uint32) if isinstance(x, int) else x
+
+
+def _range_u32(start, limit):
+  return tf.cast(tf.range(start, limit), tf.uint32)  # no uint32 Range op
+
+
+def _fmix32(h):
+  """MurmurHash3's 32-bit finaliser: a well-mixed uint32 of a uint32."""
+  h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, _u32(16)))
+  h = h * _u32(0x85EBCA6B)
+  h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, _u32(13)))
+  h = h * _u32(0xC2B2AE35)
+  return tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, _u32(16)))
+
+
+def input_keys(inputs):
+  """One uint32 per row of `inputs` [B, ...] from its contents alone:
+  trailing zero padding (a batch's padding) does not change it, so a row
+  gets the same key whatever it is batched with."""
+  flat = tf.reshape(inputs, [tf.shape(inputs)[0], -1])
+  if flat.dtype.is_floating:
+    bits = tf.bitcast(tf.cast(flat, tf.float32), tf.uint32)
+  else:
+    bits = tf.cast(tf.cast(flat, tf.int64) % (1 << 32), tf.uint32)
+  pos = _fmix32(_range_u32(1, tf.shape(flat)[1] + 1) * _u32(_GOLDEN))
+  terms = _fmix32(bits * _u32(0x27D4EB2F) + pos[None, :])
+  terms = tf.where(tf.equal(bits, 0), tf.zeros_like(terms), terms)
+  # A uint32 sum that wraps around (reduce_sum in uint64, then mod).
+  total = tf.reduce_sum(tf.cast(terms, tf.uint64), axis=1)
+  return tf.cast(total % (1 << 32), tf.uint32)
+
+
+def sample_keys(inputs, samples, seed):
+  """Row keys [B * samples] for sample_search: row r is sample r % samples
+  of source r // samples (the layout of tile_beams), a function of the
+  source's contents, the sample's index and the int `seed`."""
+  per_source = _fmix32(input_keys(inputs) ^ _fmix32(
+      _u32(int(seed) % (1 << 32))))
+  index = _range_u32(0, samples)
+  keys = _fmix32(per_source[:, None] + _fmix32(index * _u32(_GOLDEN) +
+                                               _u32(1))[None, :])
+  return tf.reshape(keys, [-1])
+
+
+def _gumbel(keys, i, vocab):
+  """Gumbel(0, 1) noise [N, vocab], a pure function of (key, step, token)."""
+  step = _fmix32(tf.cast(i, tf.uint32) * _u32(0x85EBCA77) + _u32(_GOLDEN))
+  token = _range_u32(0, vocab) * _u32(0xC2B2AE3D)
+  h = _fmix32(_fmix32(keys ^ step)[:, None] + token[None, :])
+  u = (tf.cast(tf.bitwise.right_shift(h, _u32(8)), tf.float32) + 0.5) / (
+      1 << 24)  # in (0, 1)
+  return -tf.math.log(-tf.math.log(u))
+
+
+def sample_search(step_fn, cache, batch, max_len, temperature=1.0, top_k=0,
+                  keys=None, alpha=0.6, constraint=None):
+  """Ancestral sampling; returns (ids [N, max_len] zero-padded after the
+  first EOS, scores [N]).
+
+  Each row draws its next token from softmax(logits / temperature), over
+  the `top_k` most likely tokens only when top_k > 0 (after a
+  constraint's mask, so a constraint is honoured as in the other
+  searches). The draw is the Gumbel-max trick with noise that is a pure
+  function of the row's key (`keys` [N] uint32, see sample_keys), the step
+  and the token: the same keys give the same samples. temperature <= 0 or
+  top_k == 1 is greedy search (the same ids as greedy_search) and needs no
+  keys. The cache (and a constraint's rows) are laid out as for
+  greedy_search, with N = `batch` rows; for several samples per source,
+  tile them as for beam search.
+
+  Scores are as beam_search's: the log-probability of the output under
+  the model (temperature 1, all tokens; the constraint's renormalised
+  distribution with a constraint), EOS included, over the GNMT length
+  penalty of its length (max_len for an output that never ended).
+  """
+  greedy = temperature <= 0 or top_k == 1
+  if not greedy and keys is None:
+    raise ValueError("sample_search needs keys (see sample_keys) unless "
+                     "it is greedy")
+
+  def body(i, prev, ids, done, logp, length, cache):
+    if constraint is not None:
+      cache, cstate = cache
+    logits, cache = step_fn(prev, i, cache)
+    logits = tf.cast(logits, tf.float32)
+    if constraint is not None:
+      logits += constraint.mask(cstate, i)
+    if greedy:
+      nxt = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    else:
+      x = logits / temperature
+      if top_k > 0:
+        k = tf.minimum(top_k, tf.shape(x)[-1])
+        kth = tf.math.top_k(x, k=k).values[:, -1:]
+        x = tf.where(x < kth, tf.fill(tf.shape(x), -float("inf")), x)
+      x += _gumbel(keys, i, tf.shape(x)[-1])
+      nxt = tf.argmax(x, axis=-1, output_type=tf.int32)
+    token_logp = tf.gather(tf.nn.log_softmax(logits), nxt, batch_dims=1)
+    nxt = tf.where(done, tf.zeros_like(nxt), nxt)
+    logp += tf.where(done, tf.zeros_like(token_logp), token_logp)
+    length += tf.cast(~done, tf.int32)
+    ids = ids + tf.one_hot(i, max_len, dtype=tf.int32)[None, :] * nxt[:, None]
+    done = done | tf.equal(nxt, EOS_ID)
+    if constraint is not None:
+      cache = (cache, constraint.update(cstate, nxt, i))
+    return i + 1, nxt, ids, done, logp, length, cache
+
+  def cond(i, prev, ids, done, logp, length, cache):
+    return (i < max_len) & ~tf.reduce_all(done)
+
+  if constraint is not None:
+    cache = (cache, constraint.initial_state())
+  init = (tf.constant(0), tf.zeros([batch], tf.int32),
+          tf.zeros([batch, max_len], tf.int32), tf.zeros([batch], tf.bool),
+          tf.zeros([batch], tf.float32), tf.zeros([batch], tf.int32), cache)
+  _, _, ids, _, logp, length, _ = _loop(cond, body, init)
+  return ids, logp / length_penalty(length, alpha)

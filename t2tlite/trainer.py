@@ -24,6 +24,7 @@ from t2tlite import optimization
 from t2tlite import registry
 from t2tlite import run_config
 from t2tlite import train_steps
+from t2tlite import warm_start
 
 log = logging.getLogger("t2tlite")
 
@@ -138,8 +139,11 @@ class Trainer:
 
   def __init__(self, problems, model, hparams_set, hparams, data_dir,
                output_dir, mixing="round_robin", loss_weights=None,
-               rate_caps=None, keep_checkpoints=5, strategy=None):
+               rate_caps=None, keep_checkpoints=5, strategy=None,
+               warm_start_from=None):
     # strategy: a tf.distribute strategy; None: one device, the plain path.
+    # warm_start_from: another run's output_dir whose model this run
+    # starts from when it has no checkpoint of its own (t2tlite/warm_start).
     self.started = time.time()  # eval records carry the wall time since
     check_precision_settings(hparams, strategy)  # before any slow setup
     self.strategy = strategy
@@ -161,6 +165,8 @@ class Trainer:
     self.mixer.seed = hparams.seed
     self.specs = [p.spec(data_dir) for p in self.problems]
     existing = run_config.read(output_dir)
+    if warm_start_from and not existing:  # before anything is written
+      warm_start.check_source(warm_start_from, model, output_dir)
     if existing:
       run_config.check_resume(existing, model, hparams, self.problems,
                               self.specs)
@@ -200,6 +206,13 @@ class Trainer:
     self._keep_checkpoints = keep_checkpoints
     self._make_checkpoint()
     self.restored_from = self._restore()
+    self.warm_started_from = None
+    if warm_start_from and self.restored_from is None:
+      self.warm_started_from = warm_start.warm_start_trainer(
+          self, warm_start_from, created_config=existing is None)
+    elif warm_start_from:
+      log.info("--warm_start_from=%s ignored: resuming this run's own "
+               "checkpoint", warm_start_from)
     if strategy is not None:
       # Distributed iterators are not checkpointed: skip ahead instead.
       distribute.agreed_step(strategy, int(self.step))
@@ -533,7 +546,7 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
           log_every=100, mixing="round_robin", loss_weights=None,
           rate_caps=None, keep_checkpoints=5, after_eval=None,
           eval_decode=0, distribution="", worker_hosts="", task_index=None,
-          devices=""):
+          devices="", warm_start_from=None):
   """Trains (or resumes) a model; returns the last eval's metrics.
 
   eval_decode: if > 0, each eval also decodes that many dev examples per
@@ -541,7 +554,8 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
   distribution: "" (one device), "mirrored" (local `devices`, default every
   GPU) or "multi_worker" (`worker_hosts` and `task_index`, or TF_CONFIG);
   see t2tlite/distribute.py. Only the chief evaluates: other workers return
-  {}.
+  {}. warm_start_from: another run's output_dir to start from (see
+  t2tlite/warm_start.py); ignored once this run has a checkpoint.
   """
   # First: multi-worker training must configure TensorFlow at startup.
   strategy = distribute.create_strategy(distribution, worker_hosts,
@@ -557,7 +571,7 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
   trainer = Trainer(problems, model, hparams_set, hparams, data_dir,
                     output_dir, mixing=mixing, loss_weights=loss_weights,
                     rate_caps=rate_caps, keep_checkpoints=keep_checkpoints,
-                    strategy=strategy)
+                    strategy=strategy, warm_start_from=warm_start_from)
   results = trainer.train(train_steps, eval_every, eval_steps, log_every,
                           after_eval=after_eval)
   if not results and trainer.is_chief:
