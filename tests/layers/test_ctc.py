@@ -133,6 +133,12 @@ def test_hparams_sets_default_to_no_ctc():
   for name in ("multimodel_tiny", "multimodel_small", "multimodel_base",
                "multimodel_paper"):
     assert registry.hparams(name).ctc_weight == 0.0
+  speech = registry.hparams("multimodel_speech")
+  small = registry.hparams("multimodel_small")
+  changed = {k for k, v in speech.values().items() if small.get(k) != v}
+  assert changed == {"ctc_weight", "audio_min_filters", "audio_freq_strides",
+                     "audio_time_strides", "learning_rate"}
+  assert speech.ctc_weight == 0.3
 
 
 def test_only_audio_problems_get_a_head_and_a_loss():
