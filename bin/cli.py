@@ -10,6 +10,8 @@ import time
 
 from absl import flags
 
+from t2tlite import trainer
+
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 # Log lines: "2026-12-02 10:01:02 I step 100: ..." (I, W, E: the level).
@@ -143,18 +145,6 @@ def setup_logging():
   return log
 
 
-def duration(seconds):
-  """3725 -> '1h02m', 185 -> '3m05s', 42.3 -> '42s'."""
-  if seconds is None or not math.isfinite(seconds):
-    return "?"
-  s = int(round(max(seconds, 0)))
-  if s >= 3600:
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
-  if s >= 60:
-    return f"{s // 60}m{s % 60:02d}s"
-  return f"{s}s"
-
-
 class Progress:
   """Logs "what: done/total (pct), rate, ETA" at most every `every` seconds
   (0: at every update; negative: never), and once at the end if it logged
@@ -186,7 +176,7 @@ class Progress:
       self.log.info("%s: %d/%d %s (%d%%), %.1f %s/s, ETA %s", self.what,
                     self.done, self.total, self.unit,
                     100 * self.done // max(self.total, 1), rate, self.unit,
-                    duration(left) if self.done < self.total else "0s")
+                    trainer.format_duration(left) if self.done < self.total else "0s")
     else:
       self.log.info("%s: %d %s, %.1f %s/s", self.what, self.done, self.unit,
                     rate, self.unit)

@@ -29,7 +29,7 @@ from t2tlite import warm_start
 log = logging.getLogger("t2tlite")
 
 
-def _duration(seconds):
+def format_duration(seconds):
   """3725 -> '1h02m', 185 -> '3m05s', 42.3 -> '42s' (for log lines)."""
   if seconds is None or seconds != seconds or seconds == float("inf"):
     return "?"
@@ -489,7 +489,7 @@ class Trainer:
         left = (train_steps - step) / eta_rate if eta_rate > 0 else None
         log.info("step %d/%d: loss %.4f (%s), %.2f steps/s, %.0f tokens/s, "
                  "ETA %s, steps per problem %s", step, train_steps, loss,
-                 name, rate, last["tokens"] / dt, _duration(left), share)
+                 name, rate, last["tokens"] / dt, format_duration(left), share)
         with self.train_writer.as_default(step=step):
           for n, s in share.items():
             tf.summary.scalar(f"{n}/share_of_steps", s)
