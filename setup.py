@@ -36,6 +36,10 @@ setup(
         # FLAC/OGG and every WAV variant through libsndfile (bundled in the
         # wheel): a decoder we would write would be slower and less exact.
         "soundfile>=0.12",
+        # Resampling to 16 kHz: scipy.signal.resample_poly, a maintained
+        # polyphase anti-aliased (Kaiser FIR) resampler; the export's
+        # in-graph twin reproduces its filter exactly.
+        "scipy>=1.6",
         # The experiment reports' learning-curve plots.
         "matplotlib>=3.6",
     ],

@@ -90,8 +90,20 @@ class SpeechProblem(problem_lib.Problem):
       return audio.pcm16_to_waveform(pcm)
     features = audio.spectral_features(pcm)
     if training and hparams.get("spec_augment", False):
-      features = audio.spec_augment(features)
+      features = audio.spec_augment(features, self.spec_augment_seed(
+          pcm, hparams))
     return features
+
+  def spec_augment_seed(self, pcm, hparams):
+    """The stateless seed of one utterance's SpecAugment masks.
+
+    (hparams.seed, a 63-bit hash of the utterance's PCM): the same masks
+    for the same utterance in every construction of the pipeline, resumed
+    or not, and different masks for different utterances.
+    """
+    import tensorflow as tf
+    return tf.stack([tf.constant(int(hparams.get("seed", 0)), tf.int64),
+                     tf.strings.to_hash_bucket_fast(pcm, (1 << 63) - 1)])
 
   def preprocess(self, example, hparams, training):
     import tensorflow as tf

@@ -112,45 +112,26 @@ def read_audio(path):
   return samples.mean(axis=1).astype(np.float32), int(rate)
 
 
-def _smooth_at_least(n):
-  """The smallest 2^a 3^b 5^c >= n: FFT lengths pocketfft does fast."""
-  best, p2 = None, 1
-  while p2 < 2 * n:
-    p3 = p2
-    while p3 < 2 * n:
-      p5 = p3
-      while p5 < n:
-        p5 *= 5
-      best = p5 if best is None else min(best, p5)
-      p3 *= 3
-    p2 *= 2
-  return max(best, 1)
+def resample_ratio(rate, target=SAMPLE_RATE):
+  """(up, down): the rates' ratio target / rate in lowest terms."""
+  g = math.gcd(int(rate), int(target))
+  return int(target) // g, int(rate) // g
 
 
 def resample(samples, rate, target=SAMPLE_RATE):
-  """Band-limited resampling by the FFT (ideal low-pass at the new Nyquist).
+  """Polyphase anti-aliased resampling: scipy.signal.resample_poly.
 
-  Exact for the band both rates share. The signal is zero-padded to
-  `down * m` samples (rates in lowest terms up/down, m 2-3-5-smooth), so
-  both transforms have fast lengths and the ratio stays exact; an FFT of a
-  length with a large prime factor would be 30 times slower. Numpy only.
+  Its default filter (firwin, Kaiser window beta 5, 20 * max(up, down) + 1
+  taps, cutoff at the lower Nyquist), run in float64; ceil(N * up / down)
+  samples out. export_ops.resample computes the same in TF ops.
   """
   samples = np.asarray(samples, np.float32)
   if rate == target or samples.size == 0:
     return samples
-  g = math.gcd(int(rate), int(target))
-  up, down = target // g, rate // g
-  n = samples.size
-  m = _smooth_at_least(-(-n // down))
-  n_in, n_out = down * m, up * m
-  spectrum = np.fft.rfft(samples, n_in)
-  keep = n_out // 2 + 1
-  if keep <= spectrum.size:
-    spectrum = spectrum[:keep]
-  else:
-    spectrum = np.pad(spectrum, (0, keep - spectrum.size))
-  out = np.fft.irfft(spectrum, n_out) * (n_out / n_in)
-  return out[:max(1, int(round(n * target / rate)))].astype(np.float32)
+  from scipy import signal
+  up, down = resample_ratio(rate, target)
+  out = signal.resample_poly(samples.astype(np.float64), up, down)
+  return out.astype(np.float32)
 
 
 def to_pcm16(samples):
@@ -210,7 +191,7 @@ def num_frames(num_samples):
   return int(math.ceil(num_samples / FRAME_STEP))
 
 
-def spec_augment(features, freq_masks=2, freq_width=15, time_masks=2,
+def spec_augment(features, seed, freq_masks=2, freq_width=15, time_masks=2,
                  time_width=40, max_time_fraction=0.1):
   """SpecAugment-style masking (Park et al. 2019) without time warping.
 
@@ -219,12 +200,20 @@ def spec_augment(features, freq_masks=2, freq_width=15, time_masks=2,
   which is the utterance mean after `normalize`. A whole masked frame reads
   as padding to the modality's mask, which also hides it from attention:
   the model must fill it in from context, as SpecAugment intends.
+
+  The masks are a function of `seed` (int [2], as tf.random's stateless
+  ops take) alone: no stateful random op, so an input pipeline restored
+  from a checkpoint draws exactly the masks an uninterrupted run would.
   """
   import tensorflow as tf
 
+  seeds = iter(tf.unstack(tf.random.experimental.stateless_split(
+      tf.cast(seed, tf.int64), 2 * (freq_masks + time_masks))))
+
   def uniform(maxval):  # an int in [0, maxval)
     maxval = tf.maximum(tf.cast(maxval, tf.int32), 1)
-    return tf.random.uniform([], 0, maxval, dtype=tf.int32)
+    return tf.random.stateless_uniform([], next(seeds), 0, maxval,
+                                       dtype=tf.int32)
 
   t, f = tf.shape(features)[0], tf.shape(features)[1]
   keep = tf.ones_like(features)

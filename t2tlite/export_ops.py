@@ -11,7 +11,8 @@ each kind of input and output has its graph twin here, tested against them.
             channels converted, then the problem's own (graph-safe)
             `transform` for evaluation.
   audio     16-bit PCM WAV via tf.audio.decode_wav, channels averaged,
-            resampled to 16 kHz by the FFT as t2tlite.audio.resample does,
+            resampled to 16 kHz by the polyphase Kaiser FIR filter of
+            scipy.signal.resample_poly (t2tlite.audio.resample),
             rounded to 16-bit PCM, then the problem's features.
 """
 import numpy as np
@@ -112,49 +113,63 @@ def image_inputs(problem, hparams):
 
 
 # --- audio ------------------------------------------------------------------
-def _smooth_numbers(limit=1 << 40):
-  """Every 2^a 3^b 5^c <= limit, sorted (for audio._smooth_at_least)."""
-  out, p2 = [], 1
-  while p2 <= limit:
-    p3 = p2
-    while p3 <= limit:
-      p5 = p3
-      while p5 <= limit:
-        out.append(p5)
-        p5 *= 5
-      p3 *= 3
-    p2 *= 2
-  return np.array(sorted(out), np.int64)
-
-
 def _gcd(a, b):
   def body(a, b):
     return b, tf.math.floormod(a, b)
   return tf.while_loop(lambda a, b: b > 0, body, (a, b))[0]
 
 
+def _kaiser_lowpass(half_len, cutoff, beta=5.0):
+  """scipy.signal.firwin(2 * half_len + 1, cutoff, window=("kaiser", beta))
+  in float64 TF ops: a windowed sinc, scaled to unit gain at DC."""
+  m = tf.cast(tf.range(-half_len, half_len + 1), tf.float64)
+  h = cutoff * _sinc(cutoff * m)
+  ratio = m / tf.cast(tf.maximum(half_len, 1), tf.float64)
+  beta = tf.constant(beta, tf.float64)
+  win = (tf.math.special.bessel_i0(beta * tf.sqrt(1.0 - ratio * ratio)) /
+         tf.math.special.bessel_i0(beta))
+  h *= win
+  return h / tf.reduce_sum(h)
+
+
+def _sinc(x):
+  """numpy.sinc: sin(pi x) / (pi x), 1 at 0."""
+  px = np.pi * x
+  safe = tf.where(tf.equal(x, 0.0), tf.ones_like(px), px)
+  return tf.where(tf.equal(x, 0.0), tf.ones_like(px), tf.sin(safe) / safe)
+
+
 def resample(samples, rate, target=audio.SAMPLE_RATE):
-  """audio.resample in TF ops (float64 FFTs, as numpy computes them)."""
+  """audio.resample (scipy.signal.resample_poly) in float64 TF ops.
+
+  The same Kaiser-windowed FIR filter, designed in-graph for the file's
+  rate (known only at run time), and the same polyphase sum: output k is
+  sum_j h[k * down + half_len - j * up] x[j], over the ceil(len(h) / up)
+  taps of h that land on input samples.
+  """
   n = tf.cast(tf.size(samples), tf.int64)
   rate = tf.cast(rate, tf.int64)
 
   def convert():
     g = _gcd(rate, tf.constant(target, tf.int64))
     up, down = target // g, rate // g
-    need = (n + down - 1) // down
-    smooth = tf.constant(_smooth_numbers())
-    m = tf.gather(smooth, tf.searchsorted(smooth, need[None])[0])
-    n_in, n_out = down * m, up * m
-    x = tf.pad(tf.cast(samples, tf.float64), [[0, n_in - n]])
-    spectrum = tf.signal.rfft(x, fft_length=tf.cast(n_in, tf.int32)[None])
-    keep = n_out // 2 + 1
-    have = tf.cast(tf.size(spectrum), tf.int64)
-    spectrum = tf.pad(spectrum[:keep], [[0, tf.maximum(keep - have, 0)]])
-    out = tf.signal.irfft(spectrum, fft_length=tf.cast(n_out, tf.int32)[None])
-    out *= tf.cast(n_out, tf.float64) / tf.cast(n_in, tf.float64)
-    length = tf.cast(tf.round(tf.cast(n, tf.float64) * target /
-                              tf.cast(rate, tf.float64)), tf.int64)
-    return tf.cast(out[:tf.maximum(length, 1)], tf.float32)
+    max_rate = tf.maximum(up, down)
+    half_len = 10 * max_rate
+    length = 2 * half_len + 1
+    h = _kaiser_lowpass(half_len, 1.0 / tf.cast(max_rate, tf.float64))
+    h *= tf.cast(up, tf.float64)
+    n_out = (n * up + down - 1) // down
+    c = tf.range(n_out, dtype=tf.int64) * down + half_len  # [n_out]
+    taps = (length + up - 1) // up
+    t = tf.range(taps, dtype=tf.int64)
+    j = c[:, None] // up - t[None, :]                       # [n_out, taps]
+    idx = (c % up)[:, None] + t[None, :] * up
+    valid = (j >= 0) & (j < n) & (idx < length)
+    x = tf.cast(samples, tf.float64)
+    xs = tf.gather(x, tf.clip_by_value(j, 0, tf.maximum(n - 1, 0)))
+    hs = tf.gather(h, tf.minimum(idx, length - 1))
+    out = tf.reduce_sum(tf.where(valid, xs * hs, tf.zeros_like(xs)), axis=1)
+    return tf.cast(out, tf.float32)
 
   same = tf.equal(rate, target) | tf.equal(n, 0)
   return tf.cond(same, lambda: tf.cast(samples, tf.float32), convert)

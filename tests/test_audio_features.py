@@ -113,19 +113,58 @@ def test_streaming_wav_header_from_a_pipe():
 
 
 def test_spec_augment_masks_bands_and_short_spans():
-  tf.random.set_seed(3)
   feats = tf.ones([300, 80])
-  out = audio.spec_augment(feats, freq_masks=2, freq_width=10,
+  out = audio.spec_augment(feats, [3, 0], freq_masks=2, freq_width=10,
                            time_masks=2, time_width=40,
                            max_time_fraction=0.1).numpy()
   zero_bins = np.all(out == 0, axis=0).sum()
   zero_frames = np.all(out == 0, axis=1).sum()
   assert out.shape == (300, 80)
   assert zero_bins <= 20 and zero_frames <= 60
-  # Over several draws something is masked (not a no-op).
-  draws = [audio.spec_augment(feats).numpy() for _ in range(5)]
+  # Over several seeds something is masked (not a no-op).
+  draws = [audio.spec_augment(feats, [0, i]).numpy() for i in range(5)]
   assert any((d == 0).any() for d in draws)
   assert set(np.unique(np.concatenate(draws))) <= {0.0, 1.0}
+
+
+def test_spec_augment_masks_are_a_function_of_the_seed():
+  feats = tf.ones([300, 80])
+  tf.random.set_seed(1)
+  a = [audio.spec_augment(feats, [7, i]).numpy() for i in range(4)]
+  tf.random.set_seed(2)  # the global seed and op counters play no part
+  b = [audio.spec_augment(feats, [7, i]).numpy() for i in range(4)]
+  for x, y in zip(a, b):
+    np.testing.assert_array_equal(x, y)
+  assert len({x.tobytes() for x in a}) == 4
+
+
+@pytest.mark.parametrize("rate", [8000, 11025, 22050, 44100, 48000, 12345])
+def test_resample_is_scipy_resample_poly(rate):
+  from scipy import signal
+  x = np.random.default_rng(rate).normal(0, 0.3, 2001).astype(np.float32)
+  up, down = audio.resample_ratio(rate)
+  want = signal.resample_poly(x.astype(np.float64), up, down)
+  got = audio.resample(x, rate)
+  assert len(got) == -(-2001 * up // down)
+  np.testing.assert_allclose(got, want.astype(np.float32), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 12345])
+def test_in_graph_resample_equals_resample_poly(rate):
+  from t2tlite import export_ops
+  x = np.random.default_rng(rate).normal(0, 0.3, 2001).astype(np.float32)
+  want = audio.resample(x, rate)
+  got = export_ops.resample(tf.constant(x), rate).numpy()
+  np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+  assert audio.to_pcm16(got) == audio.to_pcm16(want)
+
+
+def test_resample_filters_what_the_new_rate_cannot_hold():
+  # 10 kHz is above 16 kHz's Nyquist: without the anti-aliasing filter it
+  # would fold to 6 kHz at full amplitude. (The ends hold the abrupt
+  # start's and stop's transients.)
+  out = audio.resample(tone(10000, seconds=1.0, rate=48000), 48000)
+  assert np.abs(out[100:-100]).max() < 0.01
 
 
 def test_flac_at_any_rate_through_soundfile(tmp_path):

@@ -167,6 +167,34 @@ def test_training_batches_respect_the_frame_budget(tts_data):
     assert b == 1 or b * t <= 800
 
 
+def _augmented_pipeline(seed):
+  """Training preprocessing with SpecAugment over three fixed utterances,
+  built from scratch (a fresh dataset, as a resumed run builds it)."""
+  p = speech_problems.SpeechProblem()
+  hp = HParams(hidden_size=16, max_length=64, spec_augment=True, seed=seed)
+  rng = np.random.default_rng(0)
+  pcms = [audio.to_pcm16(rng.normal(0, 0.2, 16000)) for _ in range(3)]
+  pcms.append(pcms[0])  # the same utterance again
+  ds = tf.data.Dataset.from_tensor_slices(pcms).map(
+      lambda pcm: p.pcm_to_inputs(pcm, hp, training=True))
+  return [x.numpy() for x in ds]
+
+
+def test_spec_augment_masks_survive_rebuilding_the_pipeline():
+  tf.random.set_seed(1)
+  first = _augmented_pipeline(seed=5)
+  tf.random.set_seed(2)  # no stateful random op: the global seed is unused
+  again = _augmented_pipeline(seed=5)
+  for a, b in zip(first, again):
+    np.testing.assert_array_equal(a, b)
+  masks = [(x == 0).tobytes() for x in first]
+  assert any((x == 0).any() for x in first)
+  assert len(set(masks[:3])) == 3          # examples differ
+  assert masks[3] == masks[0]              # keyed by the utterance
+  other = _augmented_pipeline(seed=6)      # and by hparams.seed
+  assert [(x == 0).tobytes() for x in other] != masks
+
+
 @needs_espeak
 def test_decode_input_reads_any_wav_and_rejects_bad_lines(tts_data, tmp_path):
   data_dir, _ = tts_data
