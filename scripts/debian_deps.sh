@@ -2,8 +2,8 @@
 # Debian packages the embedded problems' data and tests use (as root).
 # Usage: debian_deps.sh test|main
 set -uo pipefail
-PKGS_TEST="espeak-ng flite link-grammar link-grammar-dictionaries-en python3-link-grammar librsvg2-bin"
-PKGS_MAIN="$PKGS_TEST dataset-fashion-mnist tuxpaint-stamps-default pocketsphinx-testdata"
+PKGS_TEST="espeak-ng flite link-grammar link-grammar-dictionaries-en python3-link-grammar librsvg2-bin dataset-fashion-mnist tuxpaint-stamps-default"
+PKGS_MAIN="$PKGS_TEST pocketsphinx-testdata"
 case "${1:-main}" in
   test) PKGS="$PKGS_TEST" ;;
   *) PKGS="$PKGS_MAIN" ;;
@@ -15,7 +15,7 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "note: not root or no apt-get; tests needing$missing will skip" >&2
+  echo "note: not root or no apt-get; tests needing$missing will fail" >&2
   exit 0
 fi
 echo "installing Debian packages:$missing" >&2

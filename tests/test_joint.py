@@ -2,7 +2,6 @@
 import json
 import math
 import os
-import shutil
 import subprocess
 
 import numpy as np
@@ -12,21 +11,17 @@ from conftest import USR_DIR, run_cli
 import usr_dir_example  # noqa: F401  (registers zen_* in this process)
 
 U = f"--usr_dir={USR_DIR}"
-needs_tts = pytest.mark.skipif(shutil.which("espeak-ng") is None,
-                               reason="espeak-ng is not installed")
 
 
 @pytest.fixture(scope="module")
 def joint_data(tmp_path_factory):
   data = tmp_path_factory.mktemp("joint")
-  names = "zen_reverse,image_digits" + (
-      ",zen_speech" if shutil.which("espeak-ng") else "")
+  names = "zen_reverse,image_digits,zen_speech"
   run_cli("t2t_datagen", f"--problem={names}", U, f"--data_dir={data}",
           f"--tmp_dir={data}/tmp")
   return str(data)
 
 
-@needs_tts
 def test_joint_training_of_all_modalities_through_the_cli(joint_data,
                                                           tmp_path):
   out = str(tmp_path / "run")

@@ -5,7 +5,6 @@ layout, both with the Transformer body between the image modality net and
 the class-label or text output.
 """
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -81,8 +80,6 @@ def p_hparams(output_dir):
   return run_config.read(output_dir)["hparams"]
 
 
-@pytest.mark.skipif(not shutil.which("rsvg-convert"),
-                    reason="rsvg-convert (librsvg2-bin) not installed")
 def test_tuxpaint_caption_train_and_decode(tmp_path, monkeypatch):
   root = helpers.make_stamps(str(tmp_path / "stamps"))
   monkeypatch.setattr(tux.ImageCaptionTuxpaint, "stamps_dir", root)

@@ -64,8 +64,6 @@ def test_parse_idx_rejects_broken_files(data, message):
     fmnist.parse_idx(data)
 
 
-@pytest.mark.skipif(not os.path.isdir(fmnist.DATA_DIR),
-                    reason="Debian dataset-fashion-mnist not installed")
 def test_real_fashion_mnist_headers():
   for part, n in (("train", 60000), ("t10k", 10000)):
     with gzip.open(os.path.join(fmnist.DATA_DIR,
@@ -235,8 +233,6 @@ def test_tuxpaint_finds_captioned_stamps_and_keeps_variants_together(
   assert {"train", "dev", "test"} <= set(side.values())
 
 
-@pytest.mark.skipif(not shutil.which("rsvg-convert"),
-                    reason="rsvg-convert (librsvg2-bin) not installed")
 def test_tuxpaint_round_trip(fake_tuxpaint, tmp_path):
   data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
   os.makedirs(data_dir)
@@ -261,8 +257,6 @@ def test_tuxpaint_round_trip(fake_tuxpaint, tmp_path):
   assert inputs.shape == (32, 32, 3) and ref
 
 
-@pytest.mark.skipif(not os.path.isdir(tux.STAMPS_DIR),
-                    reason="Debian tuxpaint-stamps-default not installed")
 def test_real_tuxpaint_layout():
   stamps = tux.find_stamps(tux.STAMPS_DIR)
   assert len(stamps) >= 900  # 950 in the 2022.06.04 package

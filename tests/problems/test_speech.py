@@ -1,6 +1,5 @@
 """Speech problems: TTS datagen, LibriSpeech and WSJ readers, WER/CER."""
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -102,9 +101,6 @@ def test_splits_speak_only_their_own_usable_sentences(fake_ddtp, tmp_path):
   assert not set(texts["train"]) & (set(texts["dev"]) | set(texts["test"]))
 
 
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or
-                                  shutil.which("flite") is None,
-                                  reason="espeak-ng and flite not installed")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +121,6 @@ def tts_data(tmp_path_factory):
   mp.undo()
 
 
-@needs_espeak
 def test_tts_datagen_writes_readable_batches(tts_data):
   data_dir, written = tts_data
   assert written == {"train": 8, "dev": 3, "test": 3}
@@ -139,7 +134,6 @@ def test_tts_datagen_writes_readable_batches(tts_data):
   assert refs == set(SENTENCES["test"])
 
 
-@needs_espeak
 def test_twins_read_the_same_files(tts_data):
   data_dir, _ = tts_data
   wave_p = registry.problem("speech_tts_en_waveform")
@@ -156,7 +150,6 @@ def test_twins_read_the_same_files(tts_data):
   assert chars_p.spec(data_dir).target_vocab_size == vocab_lib.CharVocab.size
 
 
-@needs_espeak
 def test_training_batches_respect_the_frame_budget(tts_data):
   data_dir, _ = tts_data
   p = registry.problem("speech_tts_en")
@@ -195,7 +188,6 @@ def test_spec_augment_masks_survive_rebuilding_the_pipeline():
   assert [(x == 0).tobytes() for x in other] != masks
 
 
-@needs_espeak
 def test_decode_input_reads_any_wav_and_rejects_bad_lines(tts_data, tmp_path):
   data_dir, _ = tts_data
   p = registry.problem("speech_tts_en")
@@ -350,7 +342,6 @@ def test_wsj_without_the_corpus_says_what_to_do(tmp_path, monkeypatch):
     list(registry.problem("speech_wsj").utterances(str(tmp_path), "train"))
 
 
-@needs_espeak
 def test_train_and_decode_end_to_end(tts_data, tmp_path):
   """A tiny transformer trains on the spectral problem and transcribes."""
   from t2tlite import decoder
