@@ -41,6 +41,9 @@ def main():
   ap.add_argument("--minutes", type=float, default=5.0)
   ap.add_argument("--batch_size", type=int, default=64)
   ap.add_argument("--augment", default="true")
+  ap.add_argument("--steps", type=int, default=0,
+                  help="train this many steps instead of --minutes")
+  ap.add_argument("--json", default=None, help="also write the result here")
   args = ap.parse_args()
   import keras  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -57,10 +60,14 @@ def main():
                 metrics=["accuracy"])
   start, steps = time.time(), 0
   it = iter(train)
-  while time.time() - start < args.minutes * 60:
-    for _ in range(100):
+  def more():
+    if args.steps:
+      return steps < args.steps
+    return time.time() - start < args.minutes * 60
+  while more():
+    for _ in range(min(100, args.steps - steps) if args.steps else 100):
       model.train_on_batch(*next(it))
-    steps += 100
+      steps += 1
   seconds = time.time() - start
   correct = total = 0
   for x, y in test:
@@ -70,6 +77,16 @@ def main():
   print(f"{args.problem} small CNN: {steps} steps of {args.batch_size} in "
         f"{seconds:.0f}s wall time, test accuracy {correct / total:.4f} "
         f"({total} test images)")
+  if args.json:
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+      json.dump({"problem": args.problem, "model": "small_cnn",
+                 "steps": steps, "batch_size": args.batch_size,
+                 "train_s": round(seconds, 1),
+                 "metrics": {"accuracy": round(correct / total, 4)},
+                 "examples": total}, f, indent=1)
   del tf
 
 

@@ -23,8 +23,9 @@ from t2tlite import data_io
 from t2tlite import decoder as decoder_lib
 
 # problem -> (metric, "min" or "max" target, value); captions: a multiple of
-# the best constant caption's BLEU.
-TARGETS = {
+# the best constant caption's BLEU. "main": the main job's targets,
+# "quality": those of the 2-hour quality run (scripts/quality_run.sh).
+MAIN_TARGETS = {
     "translate_ende_ddtp": ("bleu", ">=", 12.0),
     "translate_ende_ddtp_rev": ("bleu", ">=", 12.0),
     "translate_enfr_ddtp": ("bleu", ">=", 12.0),
@@ -34,6 +35,15 @@ TARGETS = {
     "parsing_english_silver": ("labelled_f1", ">=", 70.0),
     "image_caption_tuxpaint": ("bleu", ">=x_constant", 2.0),
 }
+QUALITY_TARGETS = {
+    "translate_ende_ddtp": ("bleu", ">=", 25.0),
+    "translate_enfr_ddtp": ("bleu", ">=", 30.0),
+    "image_fashion_mnist": ("accuracy", ">=", 0.92),
+    "speech_tts_en": ("wer", "<=", 15.0),
+    "parsing_english_silver": ("labelled_f1", ">=", 88.0),
+    "image_caption_tuxpaint": ("bleu", ">=x_constant", 3.0),
+}
+TARGETS = {"main": MAIN_TARGETS, "quality": QUALITY_TARGETS}
 
 
 def best_constant(problem, data_dir, hparams, refs):
@@ -80,6 +90,15 @@ def check(target, value, constant=None):
                          f"({need:.2f})")
 
 
+def write_outputs(path, refs, hyps):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  clean = lambda t: str(t).replace("\t", " ").replace("\n", " ")
+  with open(path, "w", encoding="utf-8") as f:
+    f.write("reference\toutput\n")
+    for r, h in zip(refs, hyps):
+      f.write(f"{clean(r)}\t{clean(h)}\n")
+
+
 def main():
   ap = argparse.ArgumentParser(description=__doc__)
   ap.add_argument("--output_dir", required=True)
@@ -90,7 +109,12 @@ def main():
   ap.add_argument("--show_examples", type=int, default=2)
   ap.add_argument("--datagen_s", type=float, default=None)
   ap.add_argument("--train_s", type=float, default=None)
+  ap.add_argument("--targets", choices=sorted(TARGETS), default="main")
+  ap.add_argument("--outputs_dir", default=None,
+                  help="write each problem's decoded test outputs there, "
+                  "one TSV per problem: reference, output")
   args = ap.parse_args()
+  targets = TARGETS[args.targets]
   dec = decoder_lib.Decoder(args.output_dir, args.data_dir,
                             args.decode_hparams)
   step = int(os.path.basename(
@@ -107,7 +131,10 @@ def main():
              "decode_s": round(time.time() - t0, 1),
              "samples": [{"reference": r, "output": h} for r, h in
                          list(zip(refs, hyps))[:args.show_examples]]}
-    target = TARGETS.get(name)
+    if args.outputs_dir:
+      write_outputs(os.path.join(args.outputs_dir, f"{name}.tsv"), refs,
+                    hyps)
+    target = targets.get(name)
     if target:
       constant = None
       if target[1] == ">=x_constant":
@@ -129,7 +156,8 @@ def main():
       rows.append((name, target[0], value, text, met, entry))
     report[name] = entry
   print(f"\n{'problem':<26} {'metric':<12} {'value':>8}  target  "
-        f"(test, first {args.limit} examples, {args.decode_hparams})")
+        f"(test, {f'first {args.limit}' if args.limit else 'all'} examples, "
+        f"{args.decode_hparams})")
   for name, metric, value, text, met, entry in rows:
     extra = f"; distinct {entry['distinct_outputs']:.0%}"
     if "malformed" in entry["metrics"]:
