@@ -1,5 +1,12 @@
 """t2tlite: one model to learn them all, on TensorFlow 2."""
+import pathlib
+
 from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+# tensorflow-text's wheels are built against one TensorFlow minor version
+# and refuse any other, so both pins name the same minor.
+TF_MINOR = ">=2.21,<2.22"
 
 # problems/, models/, hparams/ and bin/ live at the top of the repository but
 # install under the t2tlite namespace: nothing generic lands in site-packages.
@@ -15,13 +22,30 @@ setup(
     name="t2tlite",
     version="0.1.0",
     description="Tensor2Tensor-style multi-task learning with MultiModel",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    license_files=["LICENSE"],
+    project_urls={
+        "Paper (One Model To Learn Them All)":
+            "https://arxiv.org/abs/1706.05137",
+        "Tensor2Tensor": "https://github.com/tensorflow/tensor2tensor",
+    },
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Intended Audience :: Science/Research",
+        "Intended Audience :: Developers",
+        "Operating System :: POSIX :: Linux",
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
     python_requires=">=3.9",
     package_dir=PACKAGE_DIR,
     packages=["t2tlite", "t2tlite.layers", "t2tlite.modalities",
               "t2tlite.problems", "t2tlite.models", "t2tlite.models.multimodel",
               "t2tlite.hparams", "t2tlite.bin"],
     install_requires=[
-        "tensorflow>=2.16",
+        "tensorflow" + TF_MINOR,
         "tensorflow-datasets>=4.9",
         "sentencepiece>=0.1.99",
         "absl-py>=1.0",
@@ -45,10 +69,10 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "scikit-learn>=1.2",
-                 "tensorflow-text>=2.21,<2.22"],
+                 "tensorflow-text" + TF_MINOR],
         # In-graph sentencepiece (the same C++ library the decoder uses) for
         # SavedModels that take raw text; only t2tlite-exporter needs it.
-        "export": ["tensorflow-text>=2.21,<2.22"],
+        "export": ["tensorflow-text" + TF_MINOR],
         # The performance benchmark's peer: Hugging Face T5 on PyTorch, the
         # usual choice for multi-task text-to-text training, timed in the
         # same run as ours (benchmarks/bench_peer.py). Optional: nothing else

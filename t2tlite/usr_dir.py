@@ -9,6 +9,15 @@ class UsrDirError(ImportError):
   """The --usr_dir is missing or its code fails to import."""
 
 
+def _module_dir(module):
+  """The directory a package was imported from, or its file's directory."""
+  paths = list(getattr(module, "__path__", []) or [])
+  if paths:
+    return os.path.abspath(paths[0])
+  file = getattr(module, "__file__", None)
+  return os.path.dirname(os.path.abspath(file)) if file else None
+
+
 def import_usr_dir(path):
   """Imports `path` as a package so that its decorators register.
 
@@ -24,7 +33,13 @@ def import_usr_dir(path):
   if not os.path.exists(os.path.join(path, "__init__.py")):
     raise UsrDirError(f"--usr_dir {path} has no __init__.py")
   if name in sys.modules:
-    return sys.modules[name]
+    loaded = sys.modules[name]
+    where = _module_dir(loaded)
+    if where == path:
+      return loaded
+    raise UsrDirError(
+        f"--usr_dir {path}: a different module named {name!r} is already "
+        f"imported (from {where or 'a built-in'}); rename the directory")
   sys.path.insert(0, parent)
   try:
     return importlib.import_module(name)
