@@ -10,7 +10,6 @@ import time
 
 from absl import flags
 
-from t2tlite import trainer
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -173,10 +172,13 @@ class Progress:
     rate = self.done / max(now - self.start, 1e-9)
     if self.total:
       left = (self.total - self.done) / rate if rate > 0 else None
+      # pylint: disable-next=import-outside-toplevel
+      from t2tlite.summaries import format_duration
       self.log.info("%s: %d/%d %s (%d%%), %.1f %s/s, ETA %s", self.what,
                     self.done, self.total, self.unit,
                     100 * self.done // max(self.total, 1), rate, self.unit,
-                    trainer.format_duration(left) if self.done < self.total else "0s")
+                    format_duration(left) if self.done < self.total
+                    else "0s")
     else:
       self.log.info("%s: %d %s, %.1f %s/s", self.what, self.done, self.unit,
                     rate, self.unit)
@@ -242,15 +244,11 @@ def output_dir_problem(output_dir, name):
 
 # --- running ----------------------------------------------------------------------
 def expected_errors():
-  """Errors that mean bad input: one line, exit 2."""
-  from t2tlite import data_io, decoder, mixing, registry, run_config
-  from t2tlite import system_deps, usr_dir
-  from t2tlite.hparams_lib import HParamsError
-  return (registry.RegistryError, HParamsError, data_io.DataError,
-          run_config.ConfigError, mixing.MixingError, decoder.DecodeError,
-          system_deps.MissingDependency, usr_dir.UsrDirError,
-          FileNotFoundError, IsADirectoryError, PermissionError,
-          UnicodeDecodeError)
+  """Errors that mean bad input: one line, exit 2 (every library error
+  class derives from errors.UserError or errors.RunFailed)."""
+  from t2tlite import errors  # pylint: disable=import-outside-toplevel
+  return (errors.UserError, FileNotFoundError, IsADirectoryError,
+          PermissionError, UnicodeDecodeError)
 
 
 def fail(prog, message, status=EXIT_BAD_INPUT):
@@ -288,7 +286,8 @@ def run(prog, fv, main, argv=None):
   if not (fv.verbose or ("distribution" in fv and
                          fv["distribution"].value == "multi_worker")):
     t2tlite.quiet_start_devices()
-  from t2tlite import registry, trainer, usr_dir
+  from t2tlite import errors as errors_lib
+  from t2tlite import registry, usr_dir
   errors = expected_errors()
   try:
     usr_dir.import_usr_dir(fv.usr_dir)
@@ -298,7 +297,7 @@ def run(prog, fv, main, argv=None):
     return main(fv) or 0
   except errors as e:
     fail(prog, e)
-  except trainer.TrainingError as e:
+  except errors_lib.RunFailed as e:
     fail(prog, e, EXIT_FAILED)
   except KeyboardInterrupt:
     fail(prog, "interrupted", 130)

@@ -34,13 +34,10 @@ def main(fv):
   if fv.checkpoint_average < 0:
     cli.fail(PROG, f"--checkpoint_average={fv.checkpoint_average}: give a "
              "number of checkpoints (0: no averaging)")
-  try:
-    path = export.export(fv.output_dir, fv.export_dir,
-                         cli.output_dir_problem(fv.output_dir, fv.problem),
-                         fv.data_dir, fv.decode_hparams,
-                         average=fv.checkpoint_average or None)
-  except export.ExportError as e:
-    cli.fail(PROG, e)
+  path = export.export(fv.output_dir, fv.export_dir,
+                       cli.output_dir_problem(fv.output_dir, fv.problem),
+                       fv.data_dir, fv.decode_hparams,
+                       average=fv.checkpoint_average or None)
   meta = export.read_metadata(path)
   averaged = meta.get("checkpoints_averaged")
   print(f"exported {meta['problem']} ({meta['input_kind']} inputs) to {path}"

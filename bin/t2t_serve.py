@@ -41,22 +41,19 @@ flags.DEFINE_integer("max_input_chars", 2000, "The longest text input "
 
 
 def main(fv):
-  from t2tlite import export, serving
+  from t2tlite import serving
   if bool(fv.export_dir) == bool(fv.output_dir):
     cli.fail(PROG, "give exactly one of --export_dir and --output_dir")
   for name in ("max_batch_size", "max_request_bytes", "max_instances",
                "max_input_chars"):
     if fv[name].value < 1:
       cli.fail(PROG, f"--{name} must be at least 1")
-  try:
-    if fv.export_dir:
-      predictor = serving.Predictor.from_export_dir(fv.export_dir)
-    else:
-      predictor = serving.Predictor.from_output_dir(
-          fv.output_dir, cli.output_dir_problem(fv.output_dir, fv.problem),
-          decode_hparams=fv.decode_hparams)
-  except export.ExportError as e:
-    cli.fail(PROG, e)
+  if fv.export_dir:
+    predictor = serving.Predictor.from_export_dir(fv.export_dir)
+  else:
+    predictor = serving.Predictor.from_output_dir(
+        fv.output_dir, cli.output_dir_problem(fv.output_dir, fv.problem),
+        decode_hparams=fv.decode_hparams)
   name = fv.model_name or predictor.metadata.get("problem", "model")
   limits = serving.Limits(fv.max_request_bytes, fv.max_instances,
                           fv.max_input_chars)

@@ -128,7 +128,7 @@ def check_distinct(prog, names):
 
 
 def main(fv):
-  from t2tlite import distribute, registry, trainer
+  from t2tlite import registry, trainer
   names = problem_list(PROG, fv)
   cli.require(PROG, fv, "model", "hparams_set", "data_dir", "output_dir")
   for n in names:
@@ -142,18 +142,15 @@ def main(fv):
     if n not in names:
       cli.fail(PROG, f"'{n}' in --loss_weights/--rate_caps is not one of "
                f"the problems ({', '.join(names)})")
-  try:
-    results = trainer.train(
-        names, fv.model, fv.hparams_set, fv.data_dir, fv.output_dir,
-        fv.train_steps, hparams_overrides=fv.hparams,
-        eval_every=fv.eval_every, eval_steps=fv.eval_steps,
-        log_every=fv.log_every, mixing=fv.mixing, loss_weights=weights,
-        rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
-        eval_decode=fv.eval_decode, distribution=fv.distribution,
-        worker_hosts=fv.worker_hosts, task_index=fv.task_index,
-        devices=fv.devices, warm_start_from=fv.warm_start_from or None)
-  except distribute.DistributeError as e:
-    cli.fail(PROG, e)
+  results = trainer.train(
+      names, fv.model, fv.hparams_set, fv.data_dir, fv.output_dir,
+      fv.train_steps, hparams_overrides=fv.hparams,
+      eval_every=fv.eval_every, eval_steps=fv.eval_steps,
+      log_every=fv.log_every, mixing=fv.mixing, loss_weights=weights,
+      rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
+      eval_decode=fv.eval_decode, distribution=fv.distribution,
+      worker_hosts=fv.worker_hosts, task_index=fv.task_index,
+      devices=fv.devices, warm_start_from=fv.warm_start_from or None)
   print(json.dumps(results, indent=1, sort_keys=True))
 
 

@@ -15,9 +15,10 @@ import tempfile
 import numpy as np
 
 from t2tlite import decoder as decoder_lib
+from t2tlite import errors
 
 
-class PredictError(ValueError):
+class PredictError(errors.UserError, ValueError):
   """An input the problem cannot use (unreadable image, empty text, ...)."""
 
 

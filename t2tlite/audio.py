@@ -13,6 +13,8 @@ import wave
 
 import numpy as np
 
+from t2tlite import errors
+
 SAMPLE_RATE = 16000
 NUM_MEL_BINS = 80
 FRAME_LENGTH = 400        # 25 ms at 16 kHz
@@ -21,7 +23,7 @@ FFT_LENGTH = 512
 LOWER_HZ, UPPER_HZ = 80.0, 7600.0  # below 80 Hz the filters are 1 FFT bin wide
 
 
-class AudioError(ValueError):
+class AudioError(errors.UserError, ValueError):
   """A file that is missing, unreadable or not audio; the message says which."""
 
 

@@ -16,8 +16,10 @@ import time
 
 import numpy as np
 
+from t2tlite import errors
 
-class DataError(RuntimeError):
+
+class DataError(errors.UserError, RuntimeError):
   """Missing, corrupt or empty data; the message says what to do."""
 
 

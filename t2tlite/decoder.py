@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from t2tlite import checkpoint_avg
+from t2tlite import errors
 from t2tlite import model as model_lib
 from t2tlite import registry
 from t2tlite import run_config
@@ -21,7 +22,7 @@ from t2tlite.hparams_lib import HParams
 log = logging.getLogger("t2tlite")
 
 
-class DecodeError(ValueError):
+class DecodeError(errors.UserError, ValueError):
   """The output_dir or the request cannot be decoded."""
 
 

@@ -45,13 +45,15 @@ import os
 import tensorflow as tf
 
 from t2tlite import data_io
+from t2tlite import optimization
+from t2tlite import errors
 
 log = logging.getLogger("t2tlite")
 
 DISTRIBUTIONS = ("", "mirrored", "multi_worker")
 
 
-class DistributeError(ValueError):
+class DistributeError(errors.UserError, ValueError):
   """A malformed or inconsistent distribution setting."""
 
 
@@ -340,16 +342,8 @@ def train_step(strategy, loss_fn, model, optimizer, clip_grad_norm):
         first(g), tf.IndexedSlices) else first(g) for g in grads]
     out = tf.nest.map_structure(first, out)
     variables = [model.trainable_variables[i] for i in used]
-    norm = tf.linalg.global_norm(grads)
-    finite = tf.math.is_finite(out["total_loss"]) & tf.math.is_finite(norm)
-    if clip_grad_norm > 0:
-      grads, _ = tf.clip_by_global_norm(grads, clip_grad_norm, use_norm=norm)
-
-    def apply():
-      optimizer.apply_gradients(zip(grads, variables))
-      return tf.constant(True)
-
-    tf.cond(finite, apply, lambda: tf.constant(False))
+    norm, finite = optimization.apply_update(
+        optimizer, grads, variables, out["total_loss"], clip_grad_norm)
     out.update(grad_norm=norm, finite=finite)
     return out
 

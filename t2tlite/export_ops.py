@@ -19,11 +19,12 @@ import numpy as np
 import tensorflow as tf
 
 from t2tlite import audio
+from t2tlite import errors
 from t2tlite import system_deps
 from t2tlite import vocab as vocab_lib
 
 
-class ExportError(ValueError):
+class ExportError(errors.UserError, ValueError):
   """A problem or model that cannot be exported faithfully."""
 
 

@@ -8,8 +8,10 @@ value of the wrong type. This is what T2T's flat mutable hparams lacked.
 import difflib
 import json
 
+from t2tlite import errors
 
-class HParamsError(ValueError):
+
+class HParamsError(errors.UserError, ValueError):
   """An unknown key, a wrong type or a malformed override string."""
 
 

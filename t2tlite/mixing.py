@@ -8,8 +8,10 @@ problems as an uninterrupted one, and every worker picks the same.
 """
 import numpy as np
 
+from t2tlite import errors
 
-class MixingError(ValueError):
+
+class MixingError(errors.UserError, ValueError):
   """A malformed --mixing value."""
 
 

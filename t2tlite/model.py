@@ -17,6 +17,7 @@ Keras' global one, so models of different precisions share a process.
 import keras
 import tensorflow as tf
 
+from t2tlite import errors
 from t2tlite import modality as modality_lib
 from t2tlite import problem as problem_lib
 
@@ -185,7 +186,7 @@ class T2TModel(keras.Model):
     return tf.cast(logits[:, 0, :], tf.float32), {"ids": ids}
 
 
-class RestoreError(ValueError):
+class RestoreError(errors.UserError, ValueError):
   """A checkpoint that does not hold every variable of the model."""
 
 

@@ -54,3 +54,23 @@ def optimizer(hparams):
   return keras.optimizers.Adam(
       learning_rate=learning_rate(hparams), beta_1=hparams.adam_beta1,
       beta_2=hparams.adam_beta2, epsilon=hparams.adam_epsilon)
+
+
+def apply_update(optimizer_, grads, variables, total_loss, clip_grad_norm):
+  """The update rule every train step shares (one device or a strategy's
+  all-reduced gradients): the global gradient norm before clipping, a
+  finiteness test of the loss and that norm, clipping to clip_grad_norm
+  (0: none), and an update applied only when everything was finite (a
+  non-finite step leaves weights and Adam moments untouched).
+  Returns (norm, finite)."""
+  norm = tf.linalg.global_norm(grads)
+  finite = tf.math.is_finite(total_loss) & tf.math.is_finite(norm)
+  if clip_grad_norm > 0:
+    grads, _ = tf.clip_by_global_norm(grads, clip_grad_norm, use_norm=norm)
+
+  def apply():
+    optimizer_.apply_gradients(zip(grads, variables))
+    return tf.constant(True)
+
+  tf.cond(finite, apply, lambda: tf.constant(False))
+  return norm, finite

@@ -9,8 +9,10 @@ registered after its alias.
 import difflib
 import re
 
+from t2tlite import errors
 
-class RegistryError(KeyError):
+
+class RegistryError(errors.UserError, KeyError):
   """A name that is unknown or registered twice."""
 
   def __str__(self):  # KeyError quotes its message; we want it plain.

@@ -11,6 +11,7 @@ import os
 import shutil
 
 from t2tlite import data_io
+from t2tlite import errors
 from t2tlite import problem as problem_lib
 from t2tlite import vocab as vocab_lib
 from t2tlite.hparams_lib import HParams
@@ -18,7 +19,7 @@ from t2tlite.hparams_lib import HParams
 CONFIG_NAME = "t2tlite_run.json"
 
 
-class ConfigError(ValueError):
+class ConfigError(errors.UserError, ValueError):
   """An output_dir that does not match the requested run."""
 
 

@@ -27,12 +27,14 @@ import time
 
 import numpy as np
 
+from t2tlite import errors
+
 log = logging.getLogger("t2tlite")
 
 _PATH = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?(:predict)?$")
 
 
-class RequestError(ValueError):
+class RequestError(errors.UserError, ValueError):
   """A bad request: its message goes back to the client with `status`."""
 
   def __init__(self, message, status=400):

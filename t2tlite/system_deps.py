@@ -10,8 +10,10 @@ import shutil
 import subprocess
 import sys
 
+from t2tlite import errors
 
-class MissingDependency(RuntimeError):
+
+class MissingDependency(errors.UserError, RuntimeError):
   """A package a problem needs is not installed and cannot be installed."""
 
 

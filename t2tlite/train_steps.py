@@ -8,6 +8,7 @@ makes one of each per problem, and benchmarks time the very same steps.
 import tensorflow as tf
 
 from t2tlite import distribute
+from t2tlite import optimization
 
 
 def dense_gradients(grads):
@@ -74,17 +75,8 @@ def train_step(model, optimizer, hparams, name, signature, scale=1.0):
     pairs = [(g, v) for g, v in zip(grads, train_vars) if g is not None]
     grads = dense_gradients([g for g, _ in pairs])
     lr = learning_rate(optimizer)
-    norm = tf.linalg.global_norm(grads)
-    finite = tf.math.is_finite(total) & tf.math.is_finite(norm)
-    if hp.clip_grad_norm > 0:
-      grads, _ = tf.clip_by_global_norm(grads, hp.clip_grad_norm,
-                                        use_norm=norm)
-
-    def apply():
-      optimizer.apply_gradients(zip(grads, [v for _, v in pairs]))
-      return tf.constant(True)
-
-    tf.cond(finite, apply, lambda: tf.constant(False))
+    norm, finite = optimization.apply_update(
+        optimizer, grads, [v for _, v in pairs], total, hp.clip_grad_norm)
     out = {"loss": loss, "total_loss": total, "tokens": weight,
            "grad_norm": norm, "learning_rate": lr, "finite": finite}
     out.update({k: tf.cast(v, tf.float32) for k, v in aux.items()})

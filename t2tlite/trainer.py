@@ -13,86 +13,24 @@ import os
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from t2tlite import data_io
 from t2tlite import distribute
+from t2tlite import errors
 from t2tlite import mixing as mixing_lib
 from t2tlite import model as model_lib
 from t2tlite import optimization
 from t2tlite import registry
 from t2tlite import run_config
+from t2tlite import summaries
 from t2tlite import train_steps
 from t2tlite import warm_start
 
 log = logging.getLogger("t2tlite")
 
 
-def format_duration(seconds):
-  """3725 -> '1h02m', 185 -> '3m05s', 42.3 -> '42s' (for log lines)."""
-  if seconds is None or seconds != seconds or seconds == float("inf"):
-    return "?"
-  s = int(round(max(seconds, 0)))
-  if s >= 3600:
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
-  if s >= 60:
-    return f"{s // 60}m{s % 60:02d}s"
-  return f"{s}s"
-
-
-def _parameter_count(model):
-  """'12,345,678' (for log lines), '?' if the model cannot say."""
-  try:
-    count = sum(int(np.prod(tuple(v.shape)))
-                for v in model.trainable_variables)
-  except Exception:  # pylint: disable=broad-except
-    return "?"
-  return f"{count:,}"
-
-
-def _is_number(v):
-  return isinstance(v, (int, float, np.integer, np.floating)) and not (
-      isinstance(v, (bool, np.bool_)))
-
-
-def write_count_histogram(tag, counts, step=None, description=None):
-  """A TensorBoard histogram of exact counts, one bucket per index: bucket
-  i spans [i, i + 1) and holds counts[i] (for an MoE layer, the tokens
-  routed to expert i), so the buckets sum to the counts' total.
-  tf.summary.histogram would re-bin values instead, and an expert that
-  gets nothing would shift every edge."""
-  # pylint: disable=import-outside-toplevel
-  from tensorboard.plugins.histogram import metadata as histogram_metadata
-  counts = np.asarray(counts, np.float64).reshape(-1)
-  left = np.arange(len(counts), dtype=np.float64)
-  buckets = np.stack([left, left + 1.0, counts], axis=1)
-  return tf.summary.write(
-      tag, tf.constant(buckets), step=step,
-      metadata=histogram_metadata.create_summary_metadata(
-          display_name=None, description=description))
-
-
-def train_summaries(outputs):
-  """What a log step writes of one problem's train-step outputs since the
-  last log line: (scalars, histograms). Scalars (loss, total_loss,
-  grad_norm, the MoE's losses and scalar stats, ...) are means over those
-  steps; vector outputs (the MoE's per-expert counts) are summed over them.
-  The step's bookkeeping (finite, tokens) and the learning rate (one for
-  every problem) are not in them."""
-  scalars, histograms = {}, {}
-  for key in outputs[0]:
-    if key in ("finite", "tokens", "learning_rate"):
-      continue
-    values = np.stack([np.asarray(o[key], np.float64) for o in outputs])
-    if values.ndim == 1:
-      scalars[key] = float(values.mean())
-    elif values.ndim == 2:
-      histograms[key] = values.sum(axis=0)
-  return scalars, histograms
-
-
-class TrainingError(RuntimeError):
+class TrainingError(errors.RunFailed):
   """Training cannot go on (e.g. the loss stays non-finite)."""
 
 
@@ -202,7 +140,7 @@ class Trainer:
     with distribute.scope(strategy):
       self._build()
     log.info("built %s in %.1fs: %s trainable parameters", model,
-             time.time() - built, _parameter_count(self.model))
+             time.time() - built, summaries.parameter_count(self.model))
     self._keep_checkpoints = keep_checkpoints
     self._make_checkpoint()
     self.restored_from = self._restore()
@@ -372,7 +310,7 @@ class Trainer:
       for name, metrics in results.items():
         # The after_eval hook's figures too (decoded_bleu, decoded_wer, ...).
         for k, v in {**metrics, **((extra or {}).get(name, {}))}.items():
-          if _is_number(v):
+          if summaries.is_number(v):
             tf.summary.scalar(f"{name}/{k}", v)
     self.eval_writer.flush()
 
@@ -386,11 +324,11 @@ class Trainer:
       for name, outputs in pending.items():
         if not outputs:
           continue
-        scalars, histograms = train_summaries(outputs)
+        scalars, histograms = summaries.train_summaries(outputs)
         for k, v in scalars.items():
           tf.summary.scalar(f"{name}/{k}", v)
         for k, v in histograms.items():
-          write_count_histogram(
+          summaries.write_count_histogram(
               f"{name}/{k}", v, description=f"{k} per index, summed over "
               f"the {len(outputs)} steps of {name} since the last log")
         outputs.clear()
@@ -489,7 +427,8 @@ class Trainer:
         left = (train_steps - step) / eta_rate if eta_rate > 0 else None
         log.info("step %d/%d: loss %.4f (%s), %.2f steps/s, %.0f tokens/s, "
                  "ETA %s, steps per problem %s", step, train_steps, loss,
-                 name, rate, last["tokens"] / dt, format_duration(left), share)
+                 name, rate, last["tokens"] / dt,
+                 summaries.format_duration(left), share)
         with self.train_writer.as_default(step=step):
           for n, s in share.items():
             tf.summary.scalar(f"{n}/share_of_steps", s)

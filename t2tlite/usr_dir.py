@@ -4,8 +4,10 @@ import os
 import sys
 import traceback
 
+from t2tlite import errors
 
-class UsrDirError(ImportError):
+
+class UsrDirError(errors.UserError, ImportError):
   """The --usr_dir is missing or its code fails to import."""
 
 

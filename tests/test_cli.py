@@ -131,7 +131,7 @@ def test_metrics_are_printed_rounded():
       "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
   # A BLEU computed some other way gets no signature.
   assert cli.bleu_signature({"bleu": bleu + 5}, hyps, refs) is None
-  from t2tlite.trainer import format_duration as duration
+  from t2tlite.summaries import format_duration as duration
   assert duration(3725) == "1h02m" and duration(185) == "3m05s"
 
 
@@ -497,3 +497,29 @@ def test_problem_alias_end_to_end(zen_data, zen_run, tmp_path):
     decoded[run_dir, problem] = proc.stdout
   # Either name of the problem decodes a run trained on the other.
   assert decoded[out, "zen_flip"] == decoded[out, "zen_reverse"]
+
+
+def test_every_library_error_is_a_user_error_or_a_failed_run():
+  """bin/cli.py catches errors.UserError (exit 2) and errors.RunFailed
+  (exit 1) only; every error class the library defines derives from one."""
+  import inspect
+  import pkgutil
+  import t2tlite
+  from t2tlite import errors
+  found = []
+  for info in pkgutil.walk_packages(t2tlite.__path__, "t2tlite."):
+    if info.name.startswith(("t2tlite.problems", "t2tlite.models",
+                             "t2tlite.hparams", "t2tlite.bin")):
+      continue
+    mod = __import__(info.name, fromlist=["_"])
+    for _, cls in inspect.getmembers(mod, inspect.isclass):
+      if (issubclass(cls, Exception) and cls.__module__ == info.name
+          and cls not in (errors.UserError, errors.RunFailed)):
+        found.append(cls)
+  assert len(found) >= 10, found
+  # A malformed tree is counted by the parsing metric, never raised to
+  # the CLIs.
+  local = {"MalformedTree"}
+  loose = [c.__qualname__ for c in found if c.__name__ not in local and
+           not issubclass(c, (errors.UserError, errors.RunFailed))]
+  assert not loose, loose

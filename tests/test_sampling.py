@@ -17,26 +17,15 @@ import tensorflow as tf
 
 import usr_dir_example  # noqa: F401  (registers zen_reverse)
 from conftest import USR_DIR, run_cli
+import markov_model
+from markov_model import L, V, step_fn
 from t2tlite import api
 from t2tlite import decoder
 from t2tlite import search
 
-V, L = 5, 4  # ids 0 (pad) and 1 (EOS) are special
-
 
 def markov(seed):
-  rng = np.random.default_rng(seed)
-  table = rng.normal(size=(V, V)).astype(np.float32) * 1.5
-  table[:, 0] = -1e9  # never emit padding
-  return tf.constant(table)
-
-
-def step_fn(table):
-  def fn(prev, i, cache):
-    first = tf.fill(tf.shape(prev), 2)
-    prev = tf.where(i > 0, prev, first)
-    return tf.gather(table, prev), cache
-  return fn
+  return markov_model.markov(seed, 1.5)
 
 
 def exact_distribution(table, temperature=1.0, top_k=0):

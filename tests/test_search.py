@@ -4,24 +4,13 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
+import markov_model
+from markov_model import L, V, step_fn
 from t2tlite import search
-
-V, L = 5, 4  # ids 0 (pad) and 1 (EOS) are special
 
 
 def markov(seed):
-  rng = np.random.default_rng(seed)
-  table = rng.normal(size=(V, V)).astype(np.float32) * 2
-  table[:, 0] = -1e9  # never emit padding
-  return tf.constant(table)
-
-
-def step_fn(table):
-  def fn(prev, i, cache):
-    first = tf.fill(tf.shape(prev), 2)
-    prev = tf.where(i > 0, prev, first)
-    return tf.gather(table, prev), cache
-  return fn
+  return markov_model.markov(seed, 2)
 
 
 def logp_of(table, seq):

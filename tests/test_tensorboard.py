@@ -15,6 +15,7 @@ import usr_dir_example  # noqa: F401  (registers zen_* in this process)
 
 from t2tlite import optimization
 from t2tlite import registry
+from t2tlite import summaries
 from t2tlite import trainer as trainer_lib
 from t2tlite.layers import moe
 
@@ -49,7 +50,7 @@ def run(tmp_path_factory):
 def test_histogram_buckets_hold_exact_counts(tmp_path):
   writer = tf.summary.create_file_writer(str(tmp_path))
   with writer.as_default(step=3):
-    trainer_lib.write_count_histogram("layer/load", [3, 0, 5, 2])
+    summaries.write_count_histogram("layer/load", [3, 0, 5, 2])
   writer.flush()
   (step, buckets), = read_events(str(tmp_path))["layer/load"]
   assert step == 3
@@ -64,7 +65,7 @@ def test_log_summaries_are_means_and_count_sums():
           {"loss": tf.constant(3.0), "finite": tf.constant(True),
            "tokens": tf.constant(9.0), "learning_rate": tf.constant(0.2),
            "moe_stat_encoder_expert_routed": tf.constant([2.0, 0.0])}]
-  scalars, histograms = trainer_lib.train_summaries(outs)
+  scalars, histograms = summaries.train_summaries(outs)
   assert scalars == {"loss": 2.0}
   np.testing.assert_array_equal(
       histograms["moe_stat_encoder_expert_routed"], [3.0, 3.0])
