@@ -154,8 +154,8 @@ def main():
                    args.data_dir)
   print(f"{os.cpu_count()} CPUs visible (shared); {args.hparams_set}: "
         f"batch_size {hp.batch_size} tokens, image_batch_size "
-        f"{hp.get('image_batch_size')}, audio_batch_frames "
-        f"{hp.get('audio_batch_frames')}, max_length {hp.max_length}")
+        f"{hp.image_batch_size}, audio_batch_frames "
+        f"{hp.audio_batch_frames}, max_length {hp.max_length}")
   results = {}
   for name in names:
     p = registry.problem(name)

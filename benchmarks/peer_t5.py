@@ -38,7 +38,7 @@ def available():
 def measure(kind, hp, **kwargs):
   """One peer measurement ("train", "generate" or "versions") in a fresh
   process (bench_proc); its result dict, with that process's peak RSS."""
-  fields = {k: hp.get(k) for k in HP_FIELDS} if hp else None
+  fields = {k: getattr(hp, k) for k in HP_FIELDS} if hp else None
   return bench_proc.run(os.path.abspath(__file__), kind, hp=fields,
                         **kwargs)
 

@@ -26,14 +26,13 @@ from t2tlite import system_deps
 from t2tlite import text_problem
 from t2tlite import vocab as vocab_lib
 
-DEFAULT_BATCH = 32
 # Photos are stored with the shorter side at most 342 = 299 / 0.875 pixels,
 # so that the Xception family's central 87.5% crop loses nothing at 299.
 STORED_SHORT_SIDE = 342
 
 
 def batch_size(hparams):
-  return int(hparams.get("image_batch_size", DEFAULT_BATCH))
+  return int(hparams.image_batch_size)
 
 
 def tfds_images(name, split, tmp_dir, short_side, manual_subdir=None):
@@ -117,10 +116,10 @@ class ImageProblem(problem_lib.Problem):
 
   # --- reading --------------------------------------------------------------
   def input_size(self, hparams):
-    return int(hparams.get("image_size", 0) or self.image_size)
+    return int(hparams.image_size or self.image_size)
 
   def augments(self, hparams, training):
-    return bool(training and hparams.get("image_augment", True))
+    return bool(training and hparams.image_augment)
 
   def transform(self, image, hparams, training, seed=None):
     """uint8 [H, W, C] -> uint8 [S, S, C] model input (graph-safe).

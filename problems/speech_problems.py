@@ -11,9 +11,9 @@ epoch, and lets the feature settings change without a new datagen.
 
 Batching. Examples are bucketed by length in 10 ms frames (a waveform of N
 samples counts N / 160) and a batch holds about
-hparams.get("audio_batch_frames", hparams.batch_size) frames, so the
+hparams.audio_batch_frames (0: hparams.batch_size) frames, so the
 default batch_size of 4096 is about 41 s of audio. Utterances longer than
-hparams.get("audio_max_frames", 3000) frames (30 s) or with more than
+hparams.audio_max_frames frames (3,000: 30 s) or with more than
 max_length target tokens are dropped. Targets are padded with 0.
 """
 import numpy as np
@@ -89,7 +89,7 @@ class SpeechProblem(problem_lib.Problem):
     if self.input_modality == "audio_waveform":
       return audio.pcm16_to_waveform(pcm)
     features = audio.spectral_features(pcm)
-    if training and hparams.get("spec_augment", False):
+    if training and hparams.spec_augment:
       features = audio.spec_augment(features, self.spec_augment_seed(
           pcm, hparams))
     return features
@@ -102,7 +102,7 @@ class SpeechProblem(problem_lib.Problem):
     or not, and different masks for different utterances.
     """
     import tensorflow as tf
-    return tf.stack([tf.constant(int(hparams.get("seed", 0)), tf.int64),
+    return tf.stack([tf.constant(int(hparams.seed), tf.int64),
                      tf.strings.to_hash_bucket_fast(pcm, (1 << 63) - 1)])
 
   def preprocess(self, example, hparams, training):
@@ -127,8 +127,8 @@ class SpeechProblem(problem_lib.Problem):
   def batched(self, data_dir, split, hparams, training, seed=0, shard=(1, 0)):
     import tensorflow as tf
     ds = self.dataset(data_dir, split, hparams, training, seed, shard)
-    max_frames = hparams.get("audio_max_frames", 3000)
-    budget = hparams.get("audio_batch_frames", 0) or hparams.batch_size
+    max_frames = hparams.audio_max_frames
+    budget = hparams.audio_batch_frames or hparams.batch_size
     ds = ds.filter(lambda ex: (self.frames(ex["inputs"]) <= max_frames) &
                    (tf.shape(ex["targets"])[0] <= hparams.max_length))
     if training:
@@ -165,7 +165,7 @@ class SpeechProblem(problem_lib.Problem):
     pcm = self.load_file(path)
     inputs = self.pcm_to_inputs(tf.constant(pcm), hparams, False).numpy()
     seconds = len(pcm) / 2 / audio.SAMPLE_RATE
-    max_frames = hparams.get("audio_max_frames", 3000)
+    max_frames = hparams.audio_max_frames
     warning = None
     if audio.num_frames(len(pcm) // 2) > max_frames:
       warning = (f"{seconds:.1f} s of audio is longer than the "

@@ -165,7 +165,7 @@ class Decoder:
       return classify
 
     beam = dhp.beam_size
-    sampling = dhp.get("sampling", False)
+    sampling = dhp.sampling
 
     def run(inputs, max_len, make_constraint):
       batch = tf.shape(inputs)[0]
@@ -248,10 +248,10 @@ class Decoder:
     problem = self.problem(name)
     sequence = self.model.target_modality(name).targets_are_sequence
     if return_beams is None:
-      return_beams = self.dhp.get("return_beams", False)
+      return_beams = self.dhp.return_beams
     nbest = bool(return_beams) and sequence
     constraint = None
-    if (sequence and self.dhp.get("constrained", True) and
+    if (sequence and self.dhp.constrained and
         hasattr(problem, "decode_constraint")):
       key = ("decode_constraint", name)
       if key not in self._fns:
@@ -297,7 +297,7 @@ class Decoder:
           if not valid[j, k]:
             continue
           h = _strip(ids[j, k][:own[j]])
-          if not self.dhp.get("sampling", False):
+          if not self.dhp.sampling:
             # Distinct beams can meet once cut at the input's own limit.
             if tuple(h) in seen:
               continue

@@ -220,7 +220,7 @@ def per_replica_hparams(hparams, num_replicas):
     return hparams
   changes = {}
   for key in ("batch_size", "image_batch_size", "audio_batch_frames"):
-    value = hparams.get(key)
+    value = getattr(hparams, key)
     if not value:  # absent, or 0 meaning "derive from batch_size"
       continue
     if value < num_replicas:

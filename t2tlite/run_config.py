@@ -12,6 +12,7 @@ import shutil
 
 from t2tlite import data_io
 from t2tlite import errors
+from t2tlite import hparams_lib
 from t2tlite import problem as problem_lib
 from t2tlite import vocab as vocab_lib
 from t2tlite.hparams_lib import HParams
@@ -33,7 +34,10 @@ def read(output_dir):
     return None
   with open(path) as f:
     cfg = json.load(f)
-  cfg["hparams"] = HParams.from_json(cfg["hparams"])
+  # A run written before a setting existed gets that setting's default,
+  # the value its code used (see hparams_lib.fill_defaults).
+  cfg["hparams"], cfg["hparams_filled"] = hparams_lib.fill_defaults(
+      HParams.from_json(cfg["hparams"]))
   cfg["specs"] = [problem_lib.ProblemSpec(**s) for s in cfg["specs"]]
   return cfg
 
@@ -66,7 +70,9 @@ def check_resume(existing, model, hparams, problems, specs):
   if existing["model"] != model:
     raise ConfigError(f"output_dir was trained with model "
                       f"'{existing['model']}', not '{model}'")
-  old = _normalized(existing["hparams"].values())
+  filled = set(existing.get("hparams_filled", ()))
+  old = _normalized({k: v for k, v in existing["hparams"].values().items()
+                     if k not in filled})
   new = _normalized(hparams.values())
   added = _added_since(existing, new)
   diff = sorted(k for k in set(old) | set(new)
@@ -120,7 +126,9 @@ def _added_since(existing, new):
   defaults: a release that adds a setting keeps its old behaviour as the
   default, so an older output_dir still resumes (and decodes)."""
   from t2tlite import registry  # pylint: disable=import-outside-toplevel
-  old = existing["hparams"].values()
+  filled = set(existing.get("hparams_filled", ()))
+  old = {k: v for k, v in existing["hparams"].values().items()
+         if k not in filled}
   try:
     defaults = registry.hparams(existing["hparams_set"]).values()
   except Exception:  # pylint: disable=broad-except

@@ -60,7 +60,7 @@ def train_step(model, optimizer, hparams, name, signature, scale=1.0):
   hp = hparams
 
   @tf.function(input_signature=[signature],
-               jit_compile=bool(hp.get("jit_compile", False)))
+               jit_compile=hp.jit_compile)
   def step(features):
     with tf.GradientTape() as tape:
       _, _, aux, loss_sum, weight = problem_loss(

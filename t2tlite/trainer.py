@@ -54,22 +54,19 @@ def relaxed_signature(element_spec):
       lambda s: tf.TensorSpec([None] * s.shape.rank, s.dtype), element_spec)
 
 
-def check_precision_settings(hparams, strategy=None):
+def check_precision_settings(hparams, strategy=None, model_cls=None):
   """ValueError for a mixed_precision or jit_compile value the trainer
-  cannot honour (old run configs may lack either key: their defaults)."""
-  model_lib.dtype_policy_name(hparams.get("mixed_precision", ""))
-  jit = hparams.get("jit_compile", False)
+  cannot honour (with this model class, when given)."""
+  model_lib.dtype_policy_name(hparams.mixed_precision)
+  jit = hparams.jit_compile
   if not isinstance(jit, bool):
     raise ValueError(f"jit_compile must be True or False, got {jit!r}")
   if jit and strategy is not None:
     raise ValueError("jit_compile=True compiles the one-device train step; "
                      "it is not supported with a distribution strategy")
-  if jit and hparams.get("use_moe", False):
-    # XLA needs the shapes of the MoE's dispatch (how many tokens each
-    # expert gets) at compile time; they depend on the gate's choices.
-    raise ValueError("jit_compile=True cannot compile a mixture of experts "
-                     "(its dispatch shapes depend on the data); set "
-                     "use_moe=false or jit_compile=false")
+  reason = model_cls.cannot_jit(hparams) if model_cls else None
+  if jit and reason:
+    raise ValueError(f"jit_compile=True: {reason}")
 
 
 class Trainer:
@@ -83,7 +80,8 @@ class Trainer:
     # warm_start_from: another run's output_dir whose model this run
     # starts from when it has no checkpoint of its own (t2tlite/warm_start).
     self.started = time.time()  # eval records carry the wall time since
-    check_precision_settings(hparams, strategy)  # before any slow setup
+    # Before any slow setup.
+    check_precision_settings(hparams, strategy, registry.model(model))
     self.strategy = strategy
     self.placement = distribute.placement(strategy)
     self.is_chief = self.placement.is_chief
@@ -124,7 +122,7 @@ class Trainer:
       self.model = registry.model(model)(hparams, self.specs)
       # bfloat16 compute on float32 variables; the optimiser's state
       # follows the variables, so it stays float32 too.
-      model_lib.set_precision(self.model, hparams.get("mixed_precision", ""))
+      model_lib.set_precision(self.model, hparams.mixed_precision)
       self.optimizer = optimization.optimizer(hparams)
     self.step = tf.Variable(0, dtype=tf.int64, name="global_step")
     self.streams = {}

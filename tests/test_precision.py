@@ -59,7 +59,8 @@ def test_bad_values_raise_naming_the_allowed_ones(tmp_path):
   # not as an XLA error at the first step.
   with pytest.raises(ValueError, match="use_moe=false"):
     trainer.check_precision_settings(registry.hparams(
-        "multimodel_tiny").replace(jit_compile=True))
+        "multimodel_tiny").replace(jit_compile=True),
+        model_cls=registry.model("multimodel"))
 
 
 def test_transformer_trains_in_bfloat16_and_decodes(zen_data, tmp_path):

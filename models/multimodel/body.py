@@ -50,6 +50,16 @@ def _collect(aux, layer_name, losses, stats):
 class MultiModel(model_lib.T2TModel):
   """Conv + attention + mixture-of-experts body shared by every task."""
 
+  @classmethod
+  def cannot_jit(cls, hparams):
+    if hparams.use_moe:
+      # XLA needs the shapes of the MoE's dispatch (how many tokens each
+      # expert gets) at compile time; they depend on the gate's choices.
+      return ("XLA cannot compile a mixture of experts (its dispatch "
+              "shapes depend on the data); set use_moe=false or "
+              "jit_compile=false")
+    return None
+
   def __init__(self, hparams, specs, **kwargs):
     super().__init__(hparams, specs, **kwargs)
     hp = hparams

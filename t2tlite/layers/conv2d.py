@@ -64,7 +64,7 @@ class ConvRes2D(keras.layers.Layer):
 def scaled_filters(paper_filters, hparams, depth_ratio=None):
   """A filter count of the paper, scaled for the model at hand.
 
-  `hparams.get("image_filters_scale", 1.0)` multiplies every count (set it
+  `hparams.image_filters_scale` multiplies every count (set it
   below 1 for quick experiments). With `depth_ratio`, the count is also
   capped at depth_ratio * hidden_size, so that the exit flow's 1536 and
   2048 filters (1.5 and 2 times the paper's depth of 1024) shrink with a
@@ -74,5 +74,5 @@ def scaled_filters(paper_filters, hparams, depth_ratio=None):
   n = float(paper_filters)
   if depth_ratio is not None:
     n = min(n, depth_ratio * hparams.hidden_size)
-  n *= float(hparams.get("image_filters_scale", 1.0))
+  n *= float(hparams.image_filters_scale)
   return max(4, int(round(n)))

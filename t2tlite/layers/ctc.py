@@ -104,7 +104,7 @@ class CTCHead(keras.layers.Layer):
 def make_heads(hparams, specs):
   """{head key: CTCHead} for the audio problems among `specs`; empty (and
   no variables anywhere) unless hparams ctc_weight > 0."""
-  if hparams.get("ctc_weight", 0.0) <= 0:
+  if hparams.ctc_weight <= 0:
     return {}
   heads = {}
   for spec in specs:
@@ -125,4 +125,4 @@ def aux_losses(model, problem, state, features):
     return {}
   mask = model.input_modality(problem).output_mask(features["inputs"])
   loss = heads[head_key(spec)](state["output"], mask, features["targets"])
-  return {AUX_NAME: model.hparams.get("ctc_weight", 0.0) * loss}
+  return {AUX_NAME: model.hparams.ctc_weight * loss}

@@ -109,14 +109,13 @@ class _AudioModality(modality.Modality):
   def __init__(self, hparams, vocab_size, **kwargs):
     super().__init__(hparams, vocab_size, **kwargs)
     hp = hparams
-    num_blocks = hp.get("audio_blocks", 8)
-    strides = (hp.get("audio_time_strides", 0) or
-               self.default_time_strides or num_blocks)
+    num_blocks = hp.audio_blocks
+    strides = (hp.audio_time_strides or self.default_time_strides or
+               num_blocks)
     self.num_strides = min(strides, num_blocks)
-    cap = hp.get("audio_max_filters", 0) or hp.hidden_size
-    floor = hp.get("audio_min_filters", 0)
-    freq_strides = (hp.get("audio_freq_strides", 0)
-                    if self.freq_kernel > 1 else 0)
+    cap = hp.audio_max_filters or hp.hidden_size
+    floor = hp.audio_min_filters
+    freq_strides = hp.audio_freq_strides if self.freq_kernel > 1 else 0
     self.blocks = [
         ConvRes(min(max(2 ** (i + 1), floor), cap), (3, self.freq_kernel),
                 stride=2 if i < self.num_strides else 1,
@@ -176,7 +175,7 @@ class AudioSpectralModality(_AudioModality):
   default_time_strides = 2
 
   def example_inputs(self):
-    bins = self.hparams.get("audio_mel_bins", 80)
+    bins = self.hparams.audio_mel_bins
     return tf.ones([1, 4 * 2 ** self.num_strides, bins], tf.float32)
 
   def to_4d(self, x):
@@ -184,7 +183,7 @@ class AudioSpectralModality(_AudioModality):
     # static for the dense projection, so restate them.
     x = tf.convert_to_tensor(x)
     shape = tf.shape(x)
-    bins = self.hparams.get("audio_mel_bins", 80)
+    bins = self.hparams.audio_mel_bins
     x = tf.reshape(x, [shape[0], shape[1], bins, 1])
     return tf.cast(x, self.compute_dtype)
 

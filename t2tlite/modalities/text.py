@@ -15,7 +15,7 @@ class TextModality(modality.Modality):
     self.embedding = self.add_weight(
         name="embedding", shape=(self.vocab_size, d),
         initializer=keras.initializers.RandomNormal(stddev=d ** -0.5))
-    if not self.hparams.get("shared_embedding_and_softmax", True):
+    if not self.hparams.shared_embedding_and_softmax:
       self.softmax_weights = self.add_weight(
           name="softmax", shape=(self.vocab_size, d),
           initializer=keras.initializers.RandomNormal(stddev=d ** -0.5))

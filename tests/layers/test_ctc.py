@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from t2tlite import hparams_lib
 from t2tlite import model as model_lib
 from t2tlite import registry
 from t2tlite.hparams import multimodel as _multimodel_hparams  # noqa: F401
@@ -88,8 +89,10 @@ def test_an_utterance_too_short_for_its_labels_adds_nothing():
 def _model(overrides, specs=(AUDIO_SPEC,), drop=()):
   hp = registry.hparams("multimodel_tiny").override(
       "audio_blocks=2" + ("," + overrides if overrides else ""))
-  if drop:  # as a run config written before the key existed
-    hp = HParams(**{k: v for k, v in hp.values().items() if k not in drop})
+  if drop:  # a run config written before the key existed, read back
+    hp, filled = hparams_lib.fill_defaults(
+        HParams(**{k: v for k, v in hp.values().items() if k not in drop}))
+    assert filled == sorted(drop)
   keras.utils.set_random_seed(3)
   return body.MultiModel(hp, list(specs))
 
@@ -105,7 +108,8 @@ def _audio_features(lengths=(40, 27), tokens=((3, 4, 5, 1), (6, 7, 1, 0))):
 def test_weight_zero_builds_nothing_and_changes_nothing():
   features = _audio_features()
   plain = _model("", drop=("ctc_weight",))
-  assert "ctc_weight" not in plain.hparams
+  # (_model checks the old run's config read back with ctc_weight filled.)
+  assert plain.hparams.ctc_weight == 0.0
   zero = _model("ctc_weight=0.0")
   logits_plain, aux_plain = plain(features, problem="speech")
   zero(features, problem="speech")
@@ -135,7 +139,8 @@ def test_hparams_sets_default_to_no_ctc():
     assert registry.hparams(name).ctc_weight == 0.0
   speech = registry.hparams("multimodel_speech")
   small = registry.hparams("multimodel_small")
-  changed = {k for k, v in speech.values().items() if small.get(k) != v}
+  changed = {k for k, v in speech.values().items()
+             if small.values().get(k) != v}
   assert changed == {"ctc_weight", "audio_min_filters", "audio_freq_strides",
                      "audio_time_strides", "learning_rate"}
   assert speech.ctc_weight == 0.3

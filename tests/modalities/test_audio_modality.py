@@ -4,12 +4,12 @@ import pytest
 import tensorflow as tf
 
 from t2tlite import registry
-from t2tlite.hparams_lib import HParams
+from t2tlite.hparams_lib import defaults
 from t2tlite.modalities import audio as audio_mod
 
 
 def hparams(**extra):
-  return HParams(hidden_size=16, **extra)
+  return defaults().replace(hidden_size=16, **extra)
 
 
 def padded(lengths, width=None, seed=0):

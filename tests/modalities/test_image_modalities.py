@@ -4,14 +4,15 @@ import pytest
 import tensorflow as tf
 
 from t2tlite import modality as modality_lib
-from t2tlite.hparams_lib import HParams
+from t2tlite.hparams_lib import defaults
 from t2tlite.layers import conv2d
 from t2tlite.modalities import class_label
 from t2tlite.modalities import image  # noqa: F401  (registers "image")
 
 
 def tiny(**extra):
-  return HParams(hidden_size=16, shared_embedding_and_softmax=True, **extra)
+  return defaults().replace(hidden_size=16,
+                            shared_embedding_and_softmax=True, **extra)
 
 
 def test_convstep_and_convres_shapes():
@@ -31,7 +32,7 @@ def test_convstep_normalises_each_position():
 def test_scaled_filters_caps_the_exit_flow_for_small_models():
   assert conv2d.scaled_filters(1536, tiny(), 1.5) == 24
   assert conv2d.scaled_filters(2048, tiny(), 2.0) == 32
-  big = HParams(hidden_size=1024)
+  big = defaults().replace(hidden_size=1024)
   assert conv2d.scaled_filters(1536, big, 1.5) == 1536
   assert conv2d.scaled_filters(2048, big, 2.0) == 2048
   half = tiny(image_filters_scale=0.5)

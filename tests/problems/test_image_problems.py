@@ -14,15 +14,15 @@ import pytest
 import tensorflow as tf
 
 from t2tlite import vocab as vocab_lib
-from t2tlite.hparams_lib import HParams
+from t2tlite.hparams_lib import defaults
 from t2tlite.problems import image_caption_tuxpaint as tux
 from t2tlite.problems import image_digits
 from t2tlite.problems import image_fashion_mnist as fmnist
 from t2tlite.problems import image_problems
 from t2tlite.problems import image_utils
 
-HP = HParams(hidden_size=16, max_length=32, batch_size=256,
-             image_batch_size=4)
+HP = defaults().replace(hidden_size=16, max_length=32, batch_size=256,
+                        image_batch_size=4)
 
 
 def idx_bytes(array, type_byte=0x08):
@@ -124,7 +124,7 @@ def test_digits_round_trip(tmp_path):
   batch = first(p.batched(data_dir, "dev", HP, training=False))
   assert batch["inputs"].shape == (4, 8, 8, 1)
   assert int(tf.reduce_max(batch["inputs"])) > 200  # 16 -> 255
-  hp = HP.add(image_size=16)
+  hp = HP.replace(image_size=16)
   assert first(p.batched(data_dir, "train", hp, True))["inputs"].shape == (
       4, 16, 16, 1)
   inputs, ref = next(p.eval_pairs(data_dir, "test", HP))
@@ -244,7 +244,7 @@ def test_tuxpaint_round_trip(fake_tuxpaint, tmp_path):
   assert sum(de.generate_data(data_dir, tmp_dir).values()) == (
       len(CAPTIONS) + 30 - 1)  # the dog has no German caption
   assert en.spec(data_dir).task_token != de.spec(data_dir).task_token
-  hp = HP.add(image_size=32)
+  hp = HP.replace(image_size=32)
   batch = first(en.batched(data_dir, "train", hp, training=True))
   assert batch["inputs"].shape == (4, 32, 32, 3)
   assert batch["targets"].dtype == tf.int64 and batch["targets"].shape[0] == 4
@@ -283,7 +283,7 @@ def test_imagenet_on_mock_data(tmp_path):
     assert p.generate_data(data_dir, str(tmp_path / "tmp")) == {
         "train": 4, "dev": 4, "test": 4}
   assert len(p.class_names) == 1000 and p.class_names[0] == "n01440764"
-  hp = HP.add(image_size=24)
+  hp = HP.replace(image_size=24)
   for training in (True, False):
     batch = first(p.batched(data_dir, "train", hp, training))
     assert batch["inputs"].shape == (4, 24, 24, 3)
@@ -302,7 +302,7 @@ def test_coco_on_mock_data(tmp_path):
   with tfds.testing.mock_data(num_examples=2, num_sub_examples=3):
     written = p.generate_data(data_dir, str(tmp_path / "tmp"))
   assert written["train"] > 2  # one example per caption
-  hp = HP.add(image_size=20)
+  hp = HP.replace(image_size=20)
   batch = first(p.batched(data_dir, "dev", hp, training=False))
   assert batch["inputs"].shape[1:] == (20, 20, 3)
   ids = batch["targets"].numpy()[0]
@@ -323,6 +323,6 @@ def test_training_stream_is_seeded_and_checkpointable(tmp_path):
   b = first(p.batched(data_dir, "train", hp, training=True, seed=3))
   first_a = next(a)
   np.testing.assert_array_equal(first_a["inputs"], b["inputs"])
-  plain = first(p.batched(data_dir, "train", HP.add(image_augment=False).replace(
-      image_batch_size=64), training=True, seed=3))
+  plain = first(p.batched(data_dir, "train", HP.replace(
+      image_augment=False, image_batch_size=64), training=True, seed=3))
   assert not np.array_equal(plain["inputs"], first_a["inputs"])

@@ -9,7 +9,7 @@ from t2tlite import audio
 from t2tlite import metrics_wer
 from t2tlite import registry
 from t2tlite import vocab as vocab_lib
-from t2tlite.hparams_lib import HParams
+from t2tlite.hparams_lib import defaults
 from t2tlite.modalities import audio as _audio_modality  # noqa: F401
 from t2tlite.problems import ddtp
 from t2tlite.problems import speech_librispeech  # noqa: F401 (registers)
@@ -27,7 +27,7 @@ SENTENCES = {
     "test": ["A small program that draws pretty pictures.",
              "It is fast, simple and easy to use."],
 }
-HP = HParams(hidden_size=16, batch_size=2000, max_length=64)
+HP = defaults().replace(hidden_size=16, batch_size=2000, max_length=64)
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_twins_read_the_same_files(tts_data):
 def test_training_batches_respect_the_frame_budget(tts_data):
   data_dir, _ = tts_data
   p = registry.problem("speech_tts_en")
-  hp = HParams(hidden_size=16, batch_size=4096, max_length=64,
+  hp = defaults().replace(hidden_size=16, batch_size=4096, max_length=64,
                audio_batch_frames=800, spec_augment=True)
   for batch in p.batched(data_dir, "train", hp, training=True).take(6):
     b, t = batch["inputs"].shape[:2]
@@ -164,7 +164,8 @@ def _augmented_pipeline(seed):
   """Training preprocessing with SpecAugment over three fixed utterances,
   built from scratch (a fresh dataset, as a resumed run builds it)."""
   p = speech_problems.SpeechProblem()
-  hp = HParams(hidden_size=16, max_length=64, spec_augment=True, seed=seed)
+  hp = defaults().replace(hidden_size=16, max_length=64, spec_augment=True,
+                          seed=seed)
   rng = np.random.default_rng(0)
   pcms = [audio.to_pcm16(rng.normal(0, 0.2, 16000)) for _ in range(3)]
   pcms.append(pcms[0])  # the same utterance again
@@ -208,7 +209,7 @@ def test_decode_input_reads_any_wav_and_rejects_bad_lines(tts_data, tmp_path):
 # --- the audio net's front-end settings ---------------------------------------
 def _spectral(**extra):
   from t2tlite.modalities import audio as audio_modality
-  hp = HParams(hidden_size=16, audio_blocks=4, **extra)
+  hp = defaults().replace(hidden_size=16, audio_blocks=4, **extra)
   return audio_modality.AudioSpectralModality(hp, 0)
 
 
