@@ -1,4 +1,8 @@
 """Mixed precision (bfloat16 compute, float32 variables) and the XLA switch."""
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -121,8 +125,21 @@ def test_multimodel_trains_in_bfloat16(zen_data, tmp_path):
 @pytest.mark.parametrize("model_name,hparams_set", [
     ("transformer", "transformer_tiny"), ("multimodel", "multimodel_tiny")])
 def test_every_modality_runs_in_bfloat16(model_name, hparams_set):
-  """Forward and backward of image, class-label, audio and text nets."""
-  keras.utils.set_random_seed(0)  # the same weights whatever ran before
+  """Forward and backward of image, class-label, audio and text nets, in a
+  fresh process: the same weights and inputs whatever ran before. (Late in
+  the whole suite's process, the image net's rare non-finite bfloat16
+  gradient below came up in every pass; alone it does not.)"""
+  code = ("import test_precision as t; "
+          f"t.check_every_modality_in_bfloat16({model_name!r}, "
+          f"{hparams_set!r})")
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                        text=True, cwd=os.path.dirname(__file__),
+                        check=False)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def check_every_modality_in_bfloat16(model_name, hparams_set):
+  keras.utils.set_random_seed(0)
   hp = registry.hparams(hparams_set).replace(audio_blocks=2,
                                              audio_mel_bins=8)
   specs = [ProblemSpec("img", "image", 256, None, "class_label", 10, None,
