@@ -73,9 +73,11 @@ t2tlite-datagen --problem="$(IFS=,; echo "${PROBLEMS[*]}")" \
 t1=$(date +%s)
 
 if [[ "$MODE" == reference && "$PROBLEM" == image_fashion_mnist ]]; then
-  # The reference for images is the plain small CNN, at the same steps.
+  # The reference for images is the plain small CNN, at the same steps of
+  # the same batch size (multimodel_small's image_batch_size, 48).
   python "$ROOT/benchmarks/image_cnn_baseline.py" --data_dir="$WORK/data" \
-    --problem="$PROBLEM" --steps="$TRAIN_STEPS" --json="$DEST/metrics.json"
+    --problem="$PROBLEM" --steps="$TRAIN_STEPS" --batch_size=48 \
+    --json="$DEST/metrics.json"
   echo "$0 $*  (STEPS=$STEPS)" > "$DEST/command.txt"
   exit 0
 fi
