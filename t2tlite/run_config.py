@@ -70,9 +70,7 @@ def check_resume(existing, model, hparams, problems, specs):
   if existing["model"] != model:
     raise ConfigError(f"output_dir was trained with model "
                       f"'{existing['model']}', not '{model}'")
-  filled = set(existing.get("hparams_filled", ()))
-  old = _normalized({k: v for k, v in existing["hparams"].values().items()
-                     if k not in filled})
+  old = _normalized(_stored_values(existing))
   new = _normalized(hparams.values())
   added = _added_since(existing, new)
   diff = sorted(k for k in set(old) | set(new)
@@ -121,14 +119,20 @@ def _normalized(values):
   return values
 
 
+def _stored_values(existing):
+  """The hparams the run's config holds, without those read() filled
+  in with today's defaults."""
+  filled = set(existing.get("hparams_filled", ()))
+  return {k: v for k, v in existing["hparams"].values().items()
+          if k not in filled}
+
+
 def _added_since(existing, new):
   """Hparams this version has that the run's did not, left at their
   defaults: a release that adds a setting keeps its old behaviour as the
   default, so an older output_dir still resumes (and decodes)."""
   from t2tlite import registry  # pylint: disable=import-outside-toplevel
-  filled = set(existing.get("hparams_filled", ()))
-  old = {k: v for k, v in existing["hparams"].values().items()
-         if k not in filled}
+  old = _stored_values(existing)
   try:
     defaults = registry.hparams(existing["hparams_set"]).values()
   except Exception:  # pylint: disable=broad-except

@@ -7,9 +7,11 @@ the class-label or text output.
 import os
 
 import numpy as np
-import pytest
 
+from t2tlite import datagen
+from t2tlite import decoder
 from t2tlite import registry
+from t2tlite import trainer
 from t2tlite.problems import image_caption_tuxpaint as tux
 from t2tlite.problems import image_digits  # noqa: F401  (registers it)
 from t2tlite.modalities import class_label  # noqa: F401
@@ -17,9 +19,6 @@ from t2tlite.modalities import image  # noqa: F401
 
 import test_image_problems as helpers  # the fake layouts and vocabulary
 
-trainer = pytest.importorskip("t2tlite.trainer")
-decoder = pytest.importorskip("t2tlite.decoder")
-datagen = pytest.importorskip("t2tlite.datagen")
 
 
 def model_and_hparams():
