@@ -48,8 +48,8 @@ def write(output_dir, model, hparams_set, hparams, problems, specs, data_dir):
   for p, spec in zip(problems, specs):
     for modality, name in ((spec.input_modality, spec.input_vocab_name),
                            (spec.target_modality, spec.target_vocab_name)):
-      if modality == "class_label":
-        continue  # a label set's names are the problem's own, not a file
+      if modality == "class_label" or not vocab_lib.has_file(name):
+        continue  # a label set's names and bytes are built in, not a file
       if name and name not in vocabs:
         src = vocab_lib.vocab_path(data_dir, name)
         dst = vocab_lib.vocab_path(output_dir, name)

@@ -42,6 +42,12 @@ def vocab_path(data_dir, name):
   return os.path.join(data_dir, f"vocab.{name}.model")
 
 
+def has_file(name):
+  """False for the built-in byte vocabulary ("char"), which no data_dir
+  holds as a file; True for a named subword vocabulary."""
+  return name != CharVocab.kind
+
+
 class SubwordVocab:
   """A sentencepiece model; encode appends nothing (callers add EOS)."""
 

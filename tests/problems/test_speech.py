@@ -378,3 +378,37 @@ def test_train_and_decode_end_to_end(tts_data, tmp_path):
   assert metrics["distinct"] in (1 / 3, 2 / 3, 1.0)
   assert "ctc_head_0" in {l.name for l in dec.model.layers}
   assert metrics["wer"] >= 0
+
+
+def test_char_twin_trains_and_decodes(tts_data, tmp_path):
+  """speech_tts_en_chars needs no vocabulary file: its bytes are built in,
+  so training writes the run and decoding reads it back as text."""
+  from t2tlite import decoder
+  from t2tlite import run_config
+  from t2tlite import trainer
+  data_dir, _ = tts_data
+  out = str(tmp_path / "chars")
+  name = "transformer_tiny_chars_two_audio_blocks"
+  registry.register_hparams(name)(
+      lambda: registry.hparams("transformer_tiny").replace(
+          audio_blocks=2, ctc_weight=0.5, audio_min_filters=8,
+          max_length=200))
+  try:
+    results = trainer.train(
+        problems=["speech_tts_en_chars"], model="transformer",
+        hparams_set=name, data_dir=data_dir, output_dir=out, train_steps=2,
+        eval_every=2, eval_steps=1)
+  finally:
+    registry.hparams_sets.unregister(name)
+  assert np.isfinite(results["speech_tts_en_chars"]["loss"])
+  cfg = run_config.read(out)
+  assert cfg["specs"][0].target_vocab_name == "char"
+  assert cfg["vocabularies"] == {}
+  assert not os.path.exists(vocab_lib.vocab_path(out, "char"))
+  dec = decoder.Decoder(out, data_dir=data_dir,
+                        decode_hparams_text="beam_size=1,max_length=12")
+  metrics, hyps, refs = dec.evaluate("speech_tts_en_chars", "test")
+  assert len(hyps) == len(refs) == 3
+  assert all(isinstance(h, str) for h in hyps)
+  assert set(refs) <= set(SENTENCES["test"])
+  assert set(metrics) == {"wer", "cer", "distinct"}
