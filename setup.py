@@ -41,7 +41,9 @@ setup(
     ],
     python_requires=">=3.9",
     package_dir=PACKAGE_DIR,
-    packages=["t2tlite", "t2tlite.layers", "t2tlite.modalities",
+    packages=["t2tlite", "t2tlite.data", "t2tlite.train", "t2tlite.decode",
+              "t2tlite.serve", "t2tlite.metrics", "t2tlite.layers",
+              "t2tlite.modalities",
               "t2tlite.problems", "t2tlite.models", "t2tlite.models.multimodel",
               "t2tlite.hparams", "t2tlite.bin"],
     install_requires=[

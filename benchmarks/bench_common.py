@@ -1,7 +1,7 @@
 """What every benchmark script shares: where its JSON goes, and writing it."""
 import os
 
-from t2tlite import data_io
+from t2tlite.data import data_io
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

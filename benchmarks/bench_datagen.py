@@ -4,7 +4,7 @@
       [--source_data_dir=/tmp/joint/data] [--source_tmp_dir=/tmp/joint/tmp]
       [--json=PATH] [--quick]
 
-Each datagen runs t2tlite.datagen.generate in a fresh subprocess, pinned to
+Each datagen runs t2tlite.data.datagen.generate in a fresh subprocess, pinned to
 2 cores, on a fresh temporary data_dir and tmp_dir. Wall time is the
 subprocess's (interpreter and TensorFlow start included: what a user of
 t2tlite-datagen waits); peak memory is its ru_maxrss from wait4(), which
@@ -51,8 +51,8 @@ VOCAB = "vocab.shared_subword_8k"
 def child(spec):
   """Applies the size settings of `spec`, runs datagen, prints its result."""
   cores = sorted(os.sched_getaffinity(0))
-  from t2tlite import data_io
-  from t2tlite import datagen
+  from t2tlite.data import data_io
+  from t2tlite.data import datagen
   from t2tlite.problems import ddtp
   from t2tlite.problems import parsing
   from t2tlite.problems import speech_tts

@@ -11,7 +11,7 @@ memory  peak resident memory (VmHWM) of a fresh process (bench_proc) that
         batches of 64 x 64 tokens (4,096 per batch, vocabulary 8,192);
         target < 6 GiB. RSS after start-up and after the first step is
         shown beside it (where the memory goes).
-decode  the decoder CLI's sentences/s (t2tlite.decoder.Decoder.decode_lines,
+decode  the decoder CLI's sentences/s (t2tlite.decode.decoder.Decoder.decode_lines,
         the library behind t2tlite-decoder) on the first --sentences English
         lines of translate_ende_ddtp's test split, batched (decode_hparams
         batch_size=64) against one at a time (batch_size=1), other decode
@@ -43,10 +43,10 @@ def memory_child(**spec):
   import numpy as np
   import t2tlite  # noqa: F401  (registers models and hparams)
   import tensorflow as tf
-  from t2tlite import optimization
+  from t2tlite.train import optimization
   from t2tlite import registry
-  from t2tlite import train_steps
-  from t2tlite.problem import ProblemSpec
+  from t2tlite.train import train_steps
+  from t2tlite.data.problem import ProblemSpec
   t2tlite.quiet_start_devices()
   started = _rss_now()
   hp = registry.hparams(spec["hparams_set"])
@@ -101,7 +101,7 @@ def bench_memory(args):
 
 # --- decode ------------------------------------------------------------------
 def _tiny_run(args, out_dir):
-  from t2tlite import trainer as trainer_lib
+  from t2tlite.train import trainer as trainer_lib
   start = time.perf_counter()
   trainer_lib.train(["translate_ende_ddtp"], "transformer",
                     args.tiny_hparams_set, args.data_dir, out_dir,
@@ -123,7 +123,7 @@ def _test_lines(data_dir, n):
 def bench_decode(args):
   import t2tlite  # noqa: F401
   import numpy as np
-  from t2tlite import decoder as decoder_lib
+  from t2tlite.decode import decoder as decoder_lib
   t2tlite.quiet_start_devices()
   lines = _test_lines(args.data_dir, args.sentences)
   tmp = None

@@ -4,7 +4,7 @@
       [--json PATH] [--decode_hparams multimodel_base] [--decode_lengths ...]
 
 train:  throughput (target tokens/s) of the trainer's own train step
-        (t2tlite/train_steps.py: loss, clipping, Adam) for multimodel_tiny
+        (t2tlite/train/train_steps.py: loss, clipping, Adam) for multimodel_tiny
         and multimodel_base on translation-shaped batches (64 x 64), the
         model FLOPs of a step counted from the real shapes (forward x 3), and
         the achieved FLOP/s as a fraction of a dense fp32 matmul's FLOP/s
@@ -36,17 +36,17 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from t2tlite import model as model_lib  # noqa: E402
-from t2tlite import optimization  # noqa: E402
+from t2tlite.train import optimization  # noqa: E402
 from t2tlite import registry  # noqa: E402
-from t2tlite import search  # noqa: E402
-from t2tlite import train_steps  # noqa: E402
+from t2tlite.decode import search  # noqa: E402
+from t2tlite.train import train_steps  # noqa: E402
 from t2tlite.hparams import multimodel as _hparams  # noqa: E402,F401
 from t2tlite.layers import common  # noqa: E402
 from t2tlite.layers import moe  # noqa: E402
 from t2tlite.modalities import text as _text  # noqa: E402,F401
 from t2tlite.models.multimodel import blocks  # noqa: E402
 from t2tlite.models.multimodel import body  # noqa: E402
-from t2tlite.problem import ProblemSpec  # noqa: E402
+from t2tlite.data.problem import ProblemSpec  # noqa: E402
 import bench_common  # noqa: E402
 
 VOCAB = 8192

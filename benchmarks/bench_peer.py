@@ -13,7 +13,7 @@ train:     target tokens/s of a training step (forward, backward, clipping,
            matmul timed in the same run.
 generate:  tokens/s of greedy and beam-4 generation at the peer's shapes
            (batch 32, 32-token sources, exactly 64 new tokens), ours through
-           t2tlite/search.py with the model's incremental cache, the peer
+           t2tlite/decode/search.py with the model's incremental cache, the peer
            through model.generate with its cache.
 Every measurement, ours and the peer's, runs in a fresh process of its own
 (bench_proc.py), so no run inherits another's threads or memory.
@@ -34,12 +34,12 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from t2tlite import model as model_lib  # noqa: E402
-from t2tlite import optimization  # noqa: E402
+from t2tlite.train import optimization  # noqa: E402
 from t2tlite import registry  # noqa: E402
-from t2tlite import search  # noqa: E402
-from t2tlite import train_steps  # noqa: E402
-from t2tlite.problem import ProblemSpec  # noqa: E402
-from t2tlite.vocab import EOS_ID  # noqa: E402
+from t2tlite.decode import search  # noqa: E402
+from t2tlite.train import train_steps  # noqa: E402
+from t2tlite.data.problem import ProblemSpec  # noqa: E402
+from t2tlite.data.vocab import EOS_ID  # noqa: E402
 import bench_common  # noqa: E402
 import bench_proc  # noqa: E402
 

@@ -30,9 +30,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import t2tlite  # noqa: E402  (registers everything; quiets TF's import)
 import numpy as np  # noqa: E402
-from t2tlite import data_io  # noqa: E402
+from t2tlite.data import data_io  # noqa: E402
 from t2tlite import registry  # noqa: E402
-from t2tlite import trainer as trainer_lib  # noqa: E402
+from t2tlite.train import trainer as trainer_lib  # noqa: E402
 import bench_common  # noqa: E402
 
 EMBEDDED = ("translate_ende_ddtp", "translate_enfr_ddtp", "image_fashion_mnist",

@@ -5,7 +5,7 @@
 
 Trains translate_ende_ddtp from the same initial weights on the same batches
 in float32 and in bfloat16 (mixed_precision=bfloat16: bf16 compute, float32
-variables), through t2tlite.trainer's own compiled train step, one step of
+variables), through t2tlite.train.trainer's own compiled train step, one step of
 each run in turn so that load on a shared machine slows both alike. Records
 every step's loss and time, and prints:
   - per-step speed bf16 / fp32 (median step times; target >= 1.3x);
@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 import t2tlite  # noqa: E402,F401  (registers every problem and model)
 from t2tlite import registry  # noqa: E402
-from t2tlite import trainer as trainer_lib  # noqa: E402
+from t2tlite.train import trainer as trainer_lib  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 TARGET_SPEEDUP = 1.3

@@ -1,4 +1,4 @@
-"""WER/CER speed: rapidfuzz's Levenshtein (t2tlite.metrics_wer) against the
+"""WER/CER speed: rapidfuzz's Levenshtein (t2tlite.metrics.wer) against the
 pure-Python dynamic programme it replaced, on the same lines, with the same
 counts required.
 
@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_common  # noqa: E402  pylint: disable=wrong-import-position
 
-from t2tlite import metrics_wer  # noqa: E402  pylint: disable=wrong-import-position
+from t2tlite.metrics import wer as metrics_wer  # noqa: E402  pylint: disable=wrong-import-position
 
 LICENSES = "/usr/share/common-licenses"
 

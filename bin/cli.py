@@ -173,7 +173,7 @@ class Progress:
     if self.total:
       left = (self.total - self.done) / rate if rate > 0 else None
       # pylint: disable-next=import-outside-toplevel
-      from t2tlite.summaries import format_duration
+      from t2tlite.train.summaries import format_duration
       self.log.info("%s: %d/%d %s (%d%%), %.1f %s/s, ETA %s", self.what,
                     self.done, self.total, self.unit,
                     100 * self.done // max(self.total, 1), rate, self.unit,
@@ -237,7 +237,7 @@ def run_problem_name(run_names, name):
 
 def output_dir_problem(output_dir, name):
   """run_problem_name for the run in output_dir (name as is without one)."""
-  from t2tlite import run_config  # pylint: disable=import-outside-toplevel
+  from t2tlite.train import run_config  # pylint: disable=import-outside-toplevel
   cfg = run_config.read(output_dir) if (output_dir and name) else None
   return run_problem_name(cfg["problems"], name) if cfg else name
 

@@ -20,7 +20,8 @@ flags.DEFINE_string("tmp_dir", "/tmp/t2tlite_tmp", "Where downloads and "
 
 
 def main(fv):
-  from t2tlite import datagen, registry
+  from t2tlite.data import datagen
+  from t2tlite import registry
   cli.require(PROG, fv, "problem", "data_dir")
   names = [n.strip() for n in fv.problem.split(",") if n.strip()]
   for n in names:

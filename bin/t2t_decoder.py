@@ -223,7 +223,7 @@ def decode_split(dec, fv):
 
 
 def main(fv):
-  from t2tlite import decoder
+  from t2tlite.decode import decoder
   cli.require(PROG, fv, "output_dir", "problem")
   report = lambda msg: print(f"{PROG}: {msg}", file=sys.stderr)
   if fv.checkpoint_average < 0:

@@ -29,7 +29,7 @@ flags.DEFINE_integer("checkpoint_average", 0, "Export the mean of the model "
 
 
 def main(fv):
-  from t2tlite import export
+  from t2tlite.serve import export
   cli.require(PROG, fv, "output_dir", "export_dir")
   if fv.checkpoint_average < 0:
     cli.fail(PROG, f"--checkpoint_average={fv.checkpoint_average}: give a "

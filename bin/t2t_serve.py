@@ -41,7 +41,7 @@ flags.DEFINE_integer("max_input_chars", 2000, "The longest text input "
 
 
 def main(fv):
-  from t2tlite import serving
+  from t2tlite.serve import serving
   if bool(fv.export_dir) == bool(fv.output_dir):
     cli.fail(PROG, "give exactly one of --export_dir and --output_dir")
   for name in ("max_batch_size", "max_request_bytes", "max_instances",

@@ -128,7 +128,8 @@ def check_distinct(prog, names):
 
 
 def main(fv):
-  from t2tlite import registry, trainer
+  from t2tlite import registry
+  from t2tlite.train import trainer
   names = problem_list(PROG, fv)
   cli.require(PROG, fv, "model", "hparams_set", "data_dir", "output_dir")
   for n in names:

@@ -2,7 +2,7 @@
 
 The keys and their defaults live in the library (t2tlite.hparams_lib.
 defaults), so a run configuration written before a key existed reads back
-with that key's default (t2tlite/run_config.py) and no reader needs a
+with that key's default (t2tlite/train/run_config.py) and no reader needs a
 fallback of its own."""
 from t2tlite import hparams_lib
 

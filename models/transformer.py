@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from t2tlite import model as model_lib
 from t2tlite import registry
-from t2tlite import search
+from t2tlite.decode import search
 from t2tlite.layers import attention
 from t2tlite.layers import common
 

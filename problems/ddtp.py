@@ -28,8 +28,8 @@ import subprocess
 
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite import trees
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import trees
+from t2tlite.data import vocab as vocab_lib
 from t2tlite.problems import ddtp_text
 
 LANGS = ("en", "de", "fr")

@@ -9,7 +9,7 @@ the shared text vocabulary; the metric is BLEU of decoded captions against
 the one reference of each example.
 """
 from t2tlite import registry
-from t2tlite.problems import image_problems
+from t2tlite.data import image_problems
 
 TFDS_NAME = "coco_captions"
 _TFDS_SPLITS = {"train": "train+restval", "dev": "val", "test": "test"}

@@ -22,7 +22,7 @@ import subprocess
 
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite.problems import image_problems
+from t2tlite.data import image_problems
 
 STAMPS_DIR = "/usr/share/tuxpaint/stamps"
 STORED_SIDE = 96
@@ -120,7 +120,7 @@ def rasterize_svg(path, side):
 
 def stored_png(path, side=STORED_SIDE):
   """A stamp's image as PNG bytes: RGB on white, longer side <= side."""
-  from t2tlite.problems import image_utils
+  from t2tlite.data import image_utils
   if path.endswith(".svg"):
     data = rasterize_svg(path, side)
   else:

@@ -8,7 +8,7 @@ import numpy as np
 
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite.problems import image_problems
+from t2tlite.data import image_problems
 
 _SPLIT_OF_REMAINDER = {0: "test", 1: "dev"}
 

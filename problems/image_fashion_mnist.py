@@ -12,7 +12,7 @@ import numpy as np
 
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite.problems import image_problems
+from t2tlite.data import image_problems
 
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DATA_DIR = "/usr/share/datasets/fashion-mnist"

@@ -16,7 +16,7 @@ WordNet ids of tfds's label file (n01440764, ...).
 """
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite.problems import image_problems
+from t2tlite.data import image_problems
 
 TFDS_NAME = "imagenet2012"
 DEV_SIZE = 10000

@@ -19,9 +19,9 @@ import multiprocessing
 import os
 import sys
 
-from t2tlite import data_io
+from t2tlite.data import data_io
 from t2tlite import system_deps
-from t2tlite import trees as trees_lib
+from t2tlite.data import trees as trees_lib
 
 DEBIAN_PACKAGES = ("link-grammar", "link-grammar-dictionaries-en",
                    "python3-link-grammar")

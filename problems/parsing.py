@@ -2,12 +2,12 @@
 
 The paper's fourth task (WSJ parsing), as "Grammar as a Foreign Language"
 cast it: the target is the tree written as brackets,
-"(S (NP XX XX ) (VP XX (NP XX XX ) ) . )" (see t2tlite/trees.py), in the
+"(S (NP XX XX ) (VP XX (NP XX XX ) ) . )" (see t2tlite/data/trees.py), in the
 shared 8k subword vocabulary, so parsing shares the text modality with
 translation. Decoded trees are scored by labelled bracket F1 as evalb
-computes it (rules in t2tlite/evalb.py).
+computes it (rules in t2tlite/metrics/evalb.py).
 
-Decoding is constrained (decode_constraint, t2tlite/tree_constraint.py):
+Decoding is constrained (decode_constraint, t2tlite/decode/tree_constraint.py):
 every decoded tree is well formed and its leaves are exactly the input's
 words as linearize() writes them (XX, punctuation, or the words of the
 _words problems). A tree decoded from a user's line is printed with the
@@ -27,12 +27,12 @@ import os
 import re
 import time
 
-from t2tlite import data_io
-from t2tlite import evalb
+from t2tlite.data import data_io
+from t2tlite.metrics import evalb
 from t2tlite import registry
-from t2tlite import text_problem
-from t2tlite import trees as trees_lib
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import text_problem
+from t2tlite.data import trees as trees_lib
+from t2tlite.data import vocab as vocab_lib
 # Registers the shared vocabulary ("shared_subword_8k") and gives sentences.
 from t2tlite.problems import ddtp
 
@@ -186,7 +186,7 @@ class ParsingProblem(text_problem.Text2TextProblem):
   def decode_constraint(self, data_dir):
     """A tree_constraint.TreeDecoding for this vocabulary, or None (with a
     warning) when the vocabulary splits the bracket pieces."""
-    from t2tlite import tree_constraint
+    from t2tlite.decode import tree_constraint
     try:
       return tree_constraint.TreeDecoding(
           self.vocab(data_dir), trees_lib.PHRASE_LABELS,

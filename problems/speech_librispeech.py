@@ -9,7 +9,7 @@ lowercased, which suits the shared vocabulary's mostly lower-case pieces.
 """
 from t2tlite import system_deps
 from t2tlite import registry
-from t2tlite.problems import speech_problems
+from t2tlite.data import speech_problems
 
 
 @registry.register_problem

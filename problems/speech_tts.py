@@ -18,11 +18,11 @@ import random
 import re
 import subprocess
 
-from t2tlite import audio
-from t2tlite import data_io
+from t2tlite.data import audio
+from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite.problems import speech_problems
+from t2tlite.data import speech_problems
 
 # Whole base voices are held out: dev and test accents never occur in train.
 ESPEAK_VOICES = {

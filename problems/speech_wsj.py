@@ -19,10 +19,10 @@ import re
 
 import numpy as np
 
-from t2tlite import audio
-from t2tlite import data_io
+from t2tlite.data import audio
+from t2tlite.data import data_io
 from t2tlite import registry
-from t2tlite.problems import speech_problems
+from t2tlite.data import speech_problems
 
 SPLIT_DIRS = {"train": ("si_tr_s",), "dev": ("si_dt_20",),
               "test": ("si_et_05",)}

@@ -5,7 +5,7 @@ fetched with apt. `translate_ende_ddtp_rev` (de -> en, task token "to_en")
 and `translate_enfr_ddtp_rev` come from the registry and read these files.
 """
 from t2tlite import registry
-from t2tlite import text_problem
+from t2tlite.data import text_problem
 from t2tlite.problems import ddtp
 
 

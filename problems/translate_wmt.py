@@ -10,7 +10,7 @@ import os
 
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite import text_problem
+from t2tlite.data import text_problem
 
 _TFDS_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 

@@ -19,8 +19,8 @@ import subprocess
 import time
 
 import t2tlite  # noqa: F401  (registers the problems, models and sets)
-from t2tlite import data_io
-from t2tlite import decoder as decoder_lib
+from t2tlite.data import data_io
+from t2tlite.decode import decoder as decoder_lib
 
 # problem -> (metric, "min" or "max" target, value); captions: a multiple of
 # the best constant caption's BLEU. "main": the main job's targets,

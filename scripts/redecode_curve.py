@@ -12,7 +12,7 @@ import os
 import tensorflow as tf
 
 import t2tlite  # noqa: F401
-from t2tlite import decoder as decoder_lib
+from t2tlite.decode import decoder as decoder_lib
 
 
 def main():

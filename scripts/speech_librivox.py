@@ -62,8 +62,8 @@ def main(argv=None):
              "(apt-get install -y pocketsphinx-testdata)")
 
   # pylint: disable=import-outside-toplevel
-  from t2tlite import decoder
-  from t2tlite import metrics_wer
+  from t2tlite.decode import decoder
+  from t2tlite.metrics import wer as metrics_wer
   dec = decoder.Decoder(args.output_dir, None, args.decode_hparams,
                         checkpoint=args.checkpoint)
   problem = dec.problem(args.problem)

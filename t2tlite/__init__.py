@@ -61,6 +61,6 @@ from t2tlite import problems  # noqa: F401,E402
 from t2tlite import models  # noqa: F401,E402
 from t2tlite import hparams  # noqa: F401,E402
 
-from t2tlite.api import load  # noqa: F401,E402
+from t2tlite.serve.api import load  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from t2tlite import data_io
+from t2tlite.data import data_io
 from t2tlite import experiment_stats as stats
 
 # The embedded real problems, one per modality pairing.
@@ -91,7 +91,7 @@ def run_one(run, folder, model, hparams_set, data_dir, steps_per_problem,
     raise RuntimeError(f"run {run['name']} failed; see its log in {folder}")
   train_seconds = time.time() - start
   scores, decodes = {}, {}
-  from t2tlite import decoder  # pylint: disable=import-outside-toplevel
+  from t2tlite.decode import decoder  # pylint: disable=import-outside-toplevel
   dec = decoder.Decoder(out, data_dir, "beam_size=1,batch_size=64")
   for p in run["problems"]:
     scores[p], hyps, refs = dec.evaluate(p, "test", test_examples)

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from t2tlite import errors
 from t2tlite import modality as modality_lib
-from t2tlite import problem as problem_lib
+from t2tlite.data import problem as problem_lib
 
 
 # hparams.mixed_precision -> the Keras dtype policy of the model's layers.

@@ -32,7 +32,7 @@ def run(tmp_path):
 
 
 def _decode(out, lines, checkpoint=None):
-  from t2tlite import decoder
+  from t2tlite.decode import decoder
   dec = decoder.Decoder(out, decode_hparams_text="beam_size=2",
                         checkpoint=checkpoint)
   return dec.decode_lines("zen_reverse", lines)

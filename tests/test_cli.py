@@ -131,7 +131,7 @@ def test_metrics_are_printed_rounded():
       "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
   # A BLEU computed some other way gets no signature.
   assert cli.bleu_signature({"bleu": bleu + 5}, hyps, refs) is None
-  from t2tlite.summaries import format_duration as duration
+  from t2tlite.train.summaries import format_duration as duration
   assert duration(3725) == "1h02m" and duration(185) == "3m05s"
 
 
@@ -296,7 +296,7 @@ def test_output_dir_trained_with_another_vocabulary(zen_data, zen_run,
                                                     tmp_path, capsys):
   import shutil
   import usr_dir_example
-  from t2tlite import vocab as vocab_lib
+  from t2tlite.data import vocab as vocab_lib
   data = tmp_path / "data"
   shutil.copytree(zen_data, data)
   vocab_lib.train_subword_vocab(

@@ -6,8 +6,8 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 import t2tlite  # noqa: F401
-from t2tlite import data_io
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import data_io
+from t2tlite.data import vocab as vocab_lib
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog.",

@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "benchmarks"))
 import bench_wer  # noqa: E402  pylint: disable=wrong-import-position
 
-from t2tlite import metrics_wer  # noqa: E402
+from t2tlite.metrics import wer as metrics_wer  # noqa: E402
 
 
 

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 import t2tlite  # noqa: F401
-from t2tlite import registry, trainer
+from t2tlite import registry
+from t2tlite.train import trainer
 from t2tlite.models import transformer
 
 sys.path.insert(0, os.path.dirname(__file__))

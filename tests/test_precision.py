@@ -9,12 +9,12 @@ import pytest
 import tensorflow as tf
 
 import t2tlite  # noqa: F401
-from t2tlite import decoder
+from t2tlite.decode import decoder
 from t2tlite import model as model_lib
 from t2tlite import registry
-from t2tlite import trainer
+from t2tlite.train import trainer
 from t2tlite.hparams_lib import HParamsError
-from t2tlite.problem import ProblemSpec
+from t2tlite.data.problem import ProblemSpec
 
 import usr_dir_example  # noqa: F401  (registers zen_* in this process)
 

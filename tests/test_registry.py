@@ -2,7 +2,7 @@ import pytest
 
 import t2tlite  # noqa: F401
 from t2tlite import registry
-from t2tlite import text_problem
+from t2tlite.data import text_problem
 
 
 def test_default_name_is_snake_case_and_explicit_name_wins():

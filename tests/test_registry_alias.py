@@ -4,7 +4,7 @@ import pytest
 
 import t2tlite  # noqa: F401  (registers the built-ins)
 from t2tlite import registry
-from t2tlite import text_problem
+from t2tlite.data import text_problem
 
 
 def test_translate_ende_and_enfr_are_the_ddtp_problems_under_t2t_names():

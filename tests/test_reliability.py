@@ -75,7 +75,8 @@ def test_corrupt_latest_checkpoint_falls_back(zen_data, tmp_path):
 
 SLOW_PROBLEM = '''
 import time
-from t2tlite import registry, text_problem
+from t2tlite import registry
+from t2tlite.data import text_problem
 
 @registry.register_problem
 class SlowCount(text_problem.Text2TextProblem):

@@ -15,14 +15,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def zen_export(zen_run, tmp_path_factory):
-  from t2tlite import export
+  from t2tlite.serve import export
   path = str(tmp_path_factory.mktemp("serve") / "1")
   return export.export(zen_run, path, decode_hparams="beam_size=1")
 
 
 @pytest.fixture(scope="module")
 def server(zen_export):
-  from t2tlite import serving
+  from t2tlite.serve import serving
   predictor = serving.Predictor.from_export_dir(zen_export)
   srv = serving.Server(predictor, "zen", port=0,
                        limits=serving.Limits(max_request_bytes=20000,
@@ -35,7 +35,7 @@ def server(zen_export):
 
 @pytest.fixture(scope="module")
 def expected(zen_run):
-  from t2tlite import decoder
+  from t2tlite.decode import decoder
   lines = usr_dir_example.zen_lines()[:8]
   dec = decoder.Decoder(zen_run, decode_hparams_text="beam_size=1")
   return lines, dec.decode_lines("zen_reverse", lines)

@@ -4,7 +4,8 @@ import tensorflow as tf
 
 import t2tlite  # noqa: F401
 from t2tlite import model as model_lib
-from t2tlite import problem, registry
+from t2tlite.data import problem
+from t2tlite import registry
 
 
 def build():

@@ -13,7 +13,7 @@ def _usr_package(root, name, problem_name):
   pkg.mkdir(parents=True)
   (pkg / "__init__.py").write_text(
       "from t2tlite import registry\n"
-      "from t2tlite import problem\n"
+      "from t2tlite.data import problem\n"
       f"@registry.register_problem('{problem_name}')\n"
       "class P(problem.Problem):\n"
       "  pass\n")

@@ -8,7 +8,7 @@ keys and values that grow a position a step); both give the same numbers.
 import keras
 import tensorflow as tf
 
-from t2tlite import search
+from t2tlite.decode import search
 from t2tlite.layers import attention
 from t2tlite.layers import common
 from t2tlite.layers import convolution

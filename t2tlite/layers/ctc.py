@@ -25,7 +25,7 @@ it is per token like the attention loss it is added to.
 import keras
 import tensorflow as tf
 
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import vocab as vocab_lib
 
 BLANK_ID = vocab_lib.PAD_ID
 AUDIO_MODALITIES = ("audio", "audio_waveform")

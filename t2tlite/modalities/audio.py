@@ -28,7 +28,7 @@ Settings (all read with hparams.get, so any hparams set works):
 
 Padding. Inputs are padded with exact zeros by the batcher; a frame (or
 sample) that is all zero is padding (the problems' features never are: see
-t2tlite.audio.pcm16_to_waveform). The mask is taken at full resolution and
+t2tlite.data.audio.pcm16_to_waveform). The mask is taken at full resolution and
 subsampled with each time stride. Inside the stack padded positions are
 re-zeroed after each step and kept out of the max-pool, and time is padded
 to a multiple of the total stride, so an utterance gets the same encoding

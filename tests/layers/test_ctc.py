@@ -14,7 +14,7 @@ from t2tlite.hparams import multimodel as _multimodel_hparams  # noqa: F401
 from t2tlite.hparams_lib import HParams
 from t2tlite.layers import ctc
 from t2tlite.models.multimodel import body
-from t2tlite.problem import ProblemSpec
+from t2tlite.data.problem import ProblemSpec
 
 VOCAB = 12
 AUDIO_SPEC = ProblemSpec("speech", "audio", 0, None, "text", VOCAB, "v",
@@ -195,7 +195,7 @@ def test_ctc_loss_is_finite_and_falls_when_trained():
 
 
 def test_train_step_adds_the_ctc_loss_to_the_total():
-  from t2tlite import train_steps
+  from t2tlite.train import train_steps
   # A dense FFN instead of the MoE: no balancing losses, a shorter trace.
   m = _model("ctc_weight=0.3,use_moe=false")
   features = _audio_features()

@@ -7,12 +7,12 @@ import pytest
 import tensorflow as tf
 
 from t2tlite import registry
-from t2tlite import search
+from t2tlite.decode import search
 from t2tlite.hparams import multimodel as multimodel_hparams
 from t2tlite.layers import common
 from t2tlite.modalities import text
 from t2tlite.models.multimodel import body
-from t2tlite.problem import ProblemSpec
+from t2tlite.data.problem import ProblemSpec
 
 VOCAB = 40
 

@@ -10,10 +10,10 @@ import shutil
 
 import pytest
 
-from t2tlite import data_io
+from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite import system_deps
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import vocab as vocab_lib
 from t2tlite.problems import ddtp
 from t2tlite.problems import ddtp_text
 from t2tlite.problems import translate_ddtp  # pylint: disable=unused-import

@@ -8,10 +8,10 @@ import os
 
 import numpy as np
 
-from t2tlite import datagen
-from t2tlite import decoder
+from t2tlite.data import datagen
+from t2tlite.decode import decoder
 from t2tlite import registry
-from t2tlite import trainer
+from t2tlite.train import trainer
 from t2tlite.problems import image_caption_tuxpaint as tux
 from t2tlite.problems import image_digits  # noqa: F401  (registers it)
 from t2tlite.modalities import class_label  # noqa: F401
@@ -75,7 +75,7 @@ def test_digits_train_and_decode(tmp_path):
 
 
 def p_hparams(output_dir):
-  from t2tlite import run_config
+  from t2tlite.train import run_config
   return run_config.read(output_dir)["hparams"]
 
 

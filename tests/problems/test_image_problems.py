@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import vocab as vocab_lib
 from t2tlite.hparams_lib import defaults
 from t2tlite.problems import image_caption_tuxpaint as tux
 from t2tlite.problems import image_digits
 from t2tlite.problems import image_fashion_mnist as fmnist
-from t2tlite.problems import image_problems
-from t2tlite.problems import image_utils
+from t2tlite.data import image_problems
+from t2tlite.data import image_utils
 
 HP = defaults().replace(hidden_size=16, max_length=32, batch_size=256,
                         image_batch_size=4)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from t2tlite import registry
-from t2tlite import search
+from t2tlite.decode import search
 from t2tlite import system_deps
-from t2tlite import trees
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import trees
+from t2tlite.data import vocab as vocab_lib
 from t2tlite.problems import ddtp
 from t2tlite.problems import link_grammar
 from t2tlite.problems import parsing
@@ -278,7 +278,7 @@ def forced_path(problem, data_dir, inputs, targets):
   (under the decode limit the decoder would use); the first step whose
   token is refused, or None."""
   import tensorflow as tf
-  from t2tlite import tree_constraint
+  from t2tlite.decode import tree_constraint
   decoding = problem.decode_constraint(data_dir)
   features, mins = decoding.prepare([inputs])
   limit = max(problem.decode_length(len(inputs)), int(mins[0]))
@@ -381,9 +381,9 @@ def _check_trees(outs, expected_leaves):
 
 
 def test_train_and_decode_end_to_end(silver, tmp_path):
-  from t2tlite import datagen
-  from t2tlite import decoder
-  from t2tlite import trainer
+  from t2tlite.data import datagen
+  from t2tlite.decode import decoder
+  from t2tlite.train import trainer
   data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
   out_dir = str(tmp_path / "run")
   fake_vocab(data_dir)

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from t2tlite import audio
-from t2tlite import metrics_wer
+from t2tlite.data import audio
+from t2tlite.metrics import wer as metrics_wer
 from t2tlite import registry
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import vocab as vocab_lib
 from t2tlite.hparams_lib import defaults
 from t2tlite.modalities import audio as _audio_modality  # noqa: F401
 from t2tlite.problems import ddtp
 from t2tlite.problems import speech_librispeech  # noqa: F401 (registers)
-from t2tlite.problems import speech_problems
+from t2tlite.data import speech_problems
 from t2tlite.problems import speech_tts
 from t2tlite.problems import speech_wsj
 
@@ -345,8 +345,8 @@ def test_wsj_without_the_corpus_says_what_to_do(tmp_path, monkeypatch):
 
 def test_train_and_decode_end_to_end(tts_data, tmp_path):
   """A tiny transformer trains on the spectral problem and transcribes."""
-  from t2tlite import decoder
-  from t2tlite import trainer
+  from t2tlite.decode import decoder
+  from t2tlite.train import trainer
   data_dir, _ = tts_data
   out = str(tmp_path / "model")
   # Two ConvRes blocks instead of eight keep the compile time short; the
@@ -383,9 +383,9 @@ def test_train_and_decode_end_to_end(tts_data, tmp_path):
 def test_char_twin_trains_and_decodes(tts_data, tmp_path):
   """speech_tts_en_chars needs no vocabulary file: its bytes are built in,
   so training writes the run and decoding reads it back as text."""
-  from t2tlite import decoder
-  from t2tlite import run_config
-  from t2tlite import trainer
+  from t2tlite.decode import decoder
+  from t2tlite.train import run_config
+  from t2tlite.train import trainer
   data_dir, _ = tts_data
   out = str(tmp_path / "chars")
   name = "transformer_tiny_chars_two_audio_blocks"

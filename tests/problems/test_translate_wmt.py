@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from t2tlite import data_io
+from t2tlite.data import data_io
 from t2tlite import registry
-from t2tlite import vocab as vocab_lib
+from t2tlite.data import vocab as vocab_lib
 from t2tlite.problems import translate_wmt
 
 tfds = pytest.importorskip("tensorflow_datasets")

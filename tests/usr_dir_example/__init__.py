@@ -8,8 +8,8 @@ import contextlib
 import io
 
 from t2tlite import registry
-from t2tlite import text_problem
-from t2tlite import vocab
+from t2tlite.data import text_problem
+from t2tlite.data import vocab
 
 
 def zen_lines():

@@ -1,0 +1,326 @@
+"""Base classes of image problems: classification and captioning.
+
+Storage: each example holds its encoded image ("image/encoded", PNG for
+small and drawn images, JPEG for big photo collections), its height and
+width, and either a class "label" or caption "targets" (subword ids + EOS).
+Decoding, resizing and augmentation happen in the input pipeline, so one
+datagen serves every image size.
+
+Model inputs are uint8 pixels [S, S, C]; the image modality maps them to
+[-1, 1]. Batches hold a fixed number of examples: hparams
+`image_batch_size` when the set has it, else 32 (hparams.batch_size counts
+tokens for text and would be far too many images).
+
+Hparams read with defaults (add them to a set to change them):
+  image_size      side of the square model input (default: the problem's)
+  image_augment   random crops/shifts and flips in training (default True)
+  image_batch_size  examples per batch (default 32)
+"""
+import os
+import re
+
+import numpy as np
+
+from t2tlite.data import problem as problem_lib
+from t2tlite import system_deps
+from t2tlite.data import text_problem
+from t2tlite.data import vocab as vocab_lib
+
+# Photos are stored with the shorter side at most 342 = 299 / 0.875 pixels,
+# so that the Xception family's central 87.5% crop loses nothing at 299.
+STORED_SHORT_SIDE = 342
+
+
+def batch_size(hparams):
+  return int(hparams.image_batch_size)
+
+
+def tfds_images(name, split, tmp_dir, short_side, manual_subdir=None):
+  """Yields (JPEG bytes, example) of a tfds split, images shrunk in-graph."""
+  import tensorflow as tf
+  tfds = system_deps.require_module("tensorflow_datasets",
+                                    "tensorflow-datasets", name)
+  from t2tlite.data import image_utils
+  config = None
+  if manual_subdir:
+    config = tfds.download.DownloadConfig(
+        manual_dir=os.path.join(tmp_dir, manual_subdir))
+  builder = tfds.builder(name, data_dir=os.path.join(tmp_dir, "tfds"))
+  builder.download_and_prepare(download_config=config)
+  ds = builder.as_dataset(split=split, shuffle_files=False)
+
+  def shrink(ex):
+    image = image_utils.shrink_short_side(ex["image"], short_side)
+    return {**ex, "jpeg": tf.io.encode_jpeg(image, quality=95)}
+
+  ds = ds.map(shrink, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  for ex in ds.as_numpy_iterator():
+    yield ex.pop("jpeg"), ex
+
+
+class ImageProblem(problem_lib.Problem):
+  """What classification and captioning share: images in, stored as bytes.
+
+  Subclasses set `image_size` (default model input side), `channels`,
+  `resize_mode` and `image_format`, and implement `images(data_dir,
+  tmp_dir, split)` yielding (uint8 [H, W, C] array or encoded bytes, target)
+  pairs.
+
+  resize_mode:
+    "fixed"  images already have the input size (MNIST-like): training
+             shifts them by up to `augment_pad` pixels.
+    "pad"    drawings on a plain background (Tux Paint): padded to a square
+             with `background`, resized, then shifted like "fixed".
+    "crop"   photos (ImageNet, COCO): Inception-style random crops in
+             training, the central 87.5% in evaluation.
+  """
+
+  input_modality = "image"
+  image_size = 28
+  channels = 3
+  resize_mode = "fixed"
+  image_format = "png"
+  background = 0           # canvas for padding and transparent pixels
+  augment_pad = 2
+  flip = True              # False where a mirror image changes the class
+  stored_short_side = 0    # "crop" photos are stored this small at most
+
+  # --- storage --------------------------------------------------------------
+  def images(self, data_dir, tmp_dir, split):
+    raise NotImplementedError
+
+  def target_features(self, data_dir, target):
+    """The stored features of a target (label or caption)."""
+    raise NotImplementedError
+
+  def generate_examples(self, data_dir, tmp_dir, split):
+    from t2tlite.data import image_utils
+    for image, target in self.images(data_dir, tmp_dir, split):
+      if isinstance(image, bytes):
+        encoded = image
+        h, w = image_utils.read_image(image, self.channels).shape[:2]
+      else:
+        image = np.asarray(image, np.uint8)
+        if image.ndim == 2:
+          image = image[:, :, None]
+        h, w = image.shape[:2]
+        encoded = image_utils.encode(image, self.image_format)
+      yield {"image/encoded": encoded, "image/height": h, "image/width": w,
+             **self.target_features(data_dir, target)}
+
+  def feature_spec(self):
+    import tensorflow as tf
+    return {"image/encoded": tf.io.FixedLenFeature([], tf.string),
+            "image/height": tf.io.FixedLenFeature([], tf.int64),
+            "image/width": tf.io.FixedLenFeature([], tf.int64)}
+
+  # --- reading --------------------------------------------------------------
+  def input_size(self, hparams):
+    return int(hparams.image_size or self.image_size)
+
+  def augments(self, hparams, training):
+    return bool(training and hparams.image_augment)
+
+  def transform(self, image, hparams, training, seed=None):
+    """uint8 [H, W, C] -> uint8 [S, S, C] model input (graph-safe).
+
+    With augmentation (training), `seed` is a [2] int tensor: every random
+    choice is a stateless op of it.
+    """
+    from t2tlite.data import image_utils as iu
+    import tensorflow as tf
+    size = self.input_size(hparams)
+    augment = self.augments(hparams, training)
+    if augment:
+      crop_seed, flip_seed = tf.unstack(
+          tf.random.experimental.stateless_split(seed, 2))
+    if self.resize_mode == "crop":
+      if augment:
+        image = iu.random_crop_resize(image, size, crop_seed)
+      else:
+        image = iu.central_crop_resize(image, size)
+    else:
+      if self.resize_mode == "pad":
+        image = iu.pad_to_square(image, self.background)
+      image = iu.resize_to(image, size)
+      if augment and self.augment_pad:
+        image = iu.pad_and_crop(image, self.augment_pad, self.background,
+                                crop_seed)
+    if augment and self.flip:
+      image = tf.image.stateless_random_flip_left_right(image, flip_seed)
+    return tf.ensure_shape(image, [size, size, self.channels])
+
+  def decode_image(self, example, hparams, training):
+    """The stored image; transformed here, or in `dataset` when augmented."""
+    import tensorflow as tf
+    image = tf.io.decode_image(example["image/encoded"],
+                               channels=self.channels,
+                               expand_animations=False)
+    if self.augments(hparams, training):
+      return image
+    return self.transform(image, hparams, training)
+
+  def dataset(self, data_dir, split, hparams, training, seed=0,
+              shard=(1, 0)):
+    """The base dataset, with seeded augmentation in training.
+
+    Each example's seed is (seed, its position in the epoch); as the order
+    is reshuffled every epoch, an image gets a new crop and flip each time.
+    """
+    import tensorflow as tf
+    ds = super().dataset(data_dir, split, hparams, training, seed, shard)
+    if not self.augments(hparams, training):
+      return ds
+    seeds = tf.data.Dataset.counter().map(
+        lambda i: tf.stack([tf.constant(seed, tf.int64), i]))
+
+    def augment(ex, s):
+      return {**ex, "inputs": self.transform(ex["inputs"], hparams, True, s)}
+
+    return tf.data.Dataset.zip((ds, seeds)).map(
+        augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+  # --- decoding -------------------------------------------------------------
+  def decode_input(self, line, data_dir, hparams):
+    """A path to a PNG/JPEG/GIF/BMP of any size -> the model's input."""
+    from t2tlite.data import image_utils
+    path = line.strip()
+    try:
+      with open(path, "rb") as f:
+        data = f.read()
+      image = image_utils.read_image(data, self.channels, self.background)
+    except (OSError, ValueError) as e:
+      raise ValueError(f"{path}: cannot read image ({e})") from None
+    out = self.transform(image, hparams, training=False).numpy()
+    return out, None
+
+
+class ImageClassificationProblem(ImageProblem):
+  """Image -> one of `class_names`; metrics accuracy and top-5 accuracy."""
+
+  target_modality = "class_label"
+  task_token = "to_image_label"
+  class_names = ()
+  metrics = ("accuracy", "top5_accuracy")
+
+  def target_vocab_size(self):
+    return len(self.class_names)
+
+  def target_features(self, data_dir, target):
+    label = int(target)
+    if not 0 <= label < len(self.class_names):
+      raise ValueError(f"{self.data_name}: label {label} is not one of "
+                       f"{len(self.class_names)} classes")
+    return {"label": label}
+
+  def feature_spec(self):
+    import tensorflow as tf
+    return {**super().feature_spec(),
+            "label": tf.io.FixedLenFeature([], tf.int64)}
+
+  def preprocess(self, example, hparams, training):
+    return {"inputs": self.decode_image(example, hparams, training),
+            "targets": example["label"][None]}
+
+  def batched(self, data_dir, split, hparams, training, seed=0,
+              shard=(1, 0)):
+    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
+    if training:
+      ds = ds.repeat()
+    return ds.batch(batch_size(hparams), drop_remainder=training)
+
+  # --- decoding and scoring -------------------------------------------------
+  def format_output(self, output, data_dir, decode_hparams):
+    """Class probabilities -> the best class name, or with decode hparam
+    top_k=K the K best as "name:score" pairs joined by "; "."""
+    probs = np.asarray(output, np.float64).reshape(-1)
+    k = int((decode_hparams or {}).get("top_k", 1) or 1)
+    best = np.argsort(-probs, kind="stable")[:k]
+    if k == 1:
+      return self.class_names[best[0]]
+    return "; ".join(f"{self.class_names[i]}:{probs[i]:.4f}" for i in best)
+
+  def format_reference(self, targets, data_dir):
+    return self.class_names[int(np.asarray(targets).reshape(-1)[0])]
+
+  @staticmethod
+  def _ranked_names(hypothesis):
+    names = []
+    for item in hypothesis.split("; "):
+      m = re.fullmatch(r"(.*):([0-9.eE+-]+)", item)
+      names.append(m.group(1) if m else item)
+    return names
+
+  def score(self, hypotheses, references):
+    """Accuracy of the first name; top5_accuracy when 5 names are given."""
+    if not references:
+      return {"accuracy": 0.0}
+    ranked = [self._ranked_names(h) for h in hypotheses]
+    out = {"accuracy": float(np.mean([r[0] == ref for r, ref in
+                                      zip(ranked, references)]))}
+    if all(len(r) >= 5 for r in ranked):
+      out["top5_accuracy"] = float(np.mean([ref in r[:5] for r, ref in
+                                            zip(ranked, references)]))
+    return out
+
+
+class ImageCaptionProblem(ImageProblem):
+  """Image -> a sentence in the shared subword vocabulary; metric BLEU."""
+
+  target_modality = "text"
+  task_token = "to_caption_en"
+  vocab_name = "shared_subword_8k"
+  metrics = ("bleu", "accuracy", "log_perplexity")
+  max_decode_length = 64
+
+  def ensure_vocab(self, data_dir, tmp_dir, served=()):
+    if not os.path.exists(vocab_lib.vocab_path(data_dir, self.vocab_key)):
+      # The shared vocabulary is declared by the DDTP module; import it so
+      # that building it works however this problem was imported.
+      from t2tlite.problems import ddtp  # noqa: F401
+    return super().ensure_vocab(data_dir, tmp_dir, served)
+
+  def target_features(self, data_dir, target):
+    return {"targets": self.vocab(data_dir).encode(target) +
+                       [vocab_lib.EOS_ID]}
+
+  def example_length(self, example):
+    return len(example["targets"])
+
+  def feature_spec(self):
+    import tensorflow as tf
+    return {**super().feature_spec(),
+            "targets": tf.io.VarLenFeature(tf.int64)}
+
+  def preprocess(self, example, hparams, training):
+    return {"inputs": self.decode_image(example, hparams, training),
+            "targets": example["targets"]}
+
+  def batched(self, data_dir, split, hparams, training, seed=0,
+              shard=(1, 0)):
+    import tensorflow as tf
+    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
+    max_length = hparams.max_length
+    ds = ds.filter(lambda ex: tf.shape(ex["targets"])[0] <= max_length)
+    size = self.input_size(hparams)
+    shapes = {"inputs": [size, size, self.channels], "targets": [None]}
+    if not training:  # few examples: full batches matter more than padding
+      return ds.padded_batch(batch_size(hparams), padded_shapes=shapes)
+    ds = ds.repeat()
+    # Bucketed by caption length: one padded batch of all lengths left three
+    # quarters of the target positions padded.
+    edges = text_problem.bucket_boundaries(max_length + 1, min_length=4,
+                                           step=1.3)
+    return ds.bucket_by_sequence_length(
+        lambda ex: tf.shape(ex["targets"])[0], bucket_boundaries=edges,
+        bucket_batch_sizes=[batch_size(hparams)] * (len(edges) + 1),
+        padded_shapes=shapes, pad_to_bucket_boundary=False,
+        drop_remainder=True)
+
+  def format_output(self, ids, data_dir, decode_hparams):
+    return self.vocab(data_dir).decode(ids)
+
+  def score(self, hypotheses, references):
+    import sacrebleu
+    return {"bleu": round(sacrebleu.corpus_bleu(hypotheses,
+                                                [references]).score, 2)}

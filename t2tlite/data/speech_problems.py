@@ -1,0 +1,208 @@
+"""Speech recognition: audio in, an English transcript out.
+
+Storage. Each example holds its audio as 16-bit mono PCM at 16 kHz
+("audio", bytes), its transcript ("transcript") and the transcript's ids in
+the shared subword vocabulary ("targets", EOS-terminated). Features are
+computed in the input pipeline, not at datagen: float32 log-mel frames take
+as many bytes per second as the PCM (80 x 4 bytes every 10 ms = 32 KB/s),
+and PCM lets the spectral problem, its raw-waveform twin and its character
+twin share one set of files, lets SpecAugment mask fresh features every
+epoch, and lets the feature settings change without a new datagen.
+
+Batching. Examples are bucketed by length in 10 ms frames (a waveform of N
+samples counts N / 160) and a batch holds about
+hparams.audio_batch_frames (0: hparams.batch_size) frames, so the
+default batch_size of 4096 is about 41 s of audio. Utterances longer than
+hparams.audio_max_frames frames (3,000: 30 s) or with more than
+max_length target tokens are dropped. Targets are padded with 0.
+"""
+import numpy as np
+
+from t2tlite.data import audio
+from t2tlite.metrics import wer as metrics_wer
+from t2tlite.data import problem as problem_lib
+from t2tlite.data import text_problem
+from t2tlite.data import vocab as vocab_lib
+
+
+class SpeechProblem(problem_lib.Problem):
+  """Subclasses implement `utterances(tmp_dir, split)`."""
+
+  input_modality = "audio"
+  target_modality = "text"
+  task_token = "to_transcript_en"
+  vocab_name = "shared_subword_8k"
+  metrics = ("wer", "cer", "distinct", "accuracy")
+  num_shards = {"train": 10, "dev": 1, "test": 1}
+  max_decode_length = 128
+  # A variant (waveform input, character targets) reads the files of the
+  # problem named here instead of generating its own.
+  shares_data_of = None
+  char_targets = False
+
+  @property
+  def data_name(self):
+    return self.shares_data_of or super().data_name
+
+  # --- data generation ------------------------------------------------------
+  def utterances(self, tmp_dir, split):
+    """Yields (16 kHz int16 PCM bytes, transcript) of one split."""
+    raise NotImplementedError
+
+  def target_text(self, transcript):
+    """The text the model learns to write for a transcript."""
+    return transcript
+
+  def generate_examples(self, data_dir, tmp_dir, split):
+    # Stored targets are always subword ids: character twins derive theirs
+    # from the transcript in the pipeline.
+    subwords = problem_lib.Problem.vocab(self, data_dir)
+    for pcm, transcript in self.utterances(tmp_dir, split):
+      text = self.target_text(transcript)
+      yield {"audio": pcm, "transcript": text,
+             "targets": subwords.encode(text) + [vocab_lib.EOS_ID]}
+
+  def example_length(self, example):
+    return len(example["targets"])
+
+  # --- vocabulary: subwords by default, bytes for char twins ----------------
+  def vocab(self, data_dir):
+    if self.char_targets:
+      return vocab_lib.CharVocab()
+    return super().vocab(data_dir)
+
+  def spec(self, data_dir):
+    spec = super().spec(data_dir)
+    if self.char_targets:
+      spec = spec._replace(target_vocab_name="char")
+    return spec
+
+  # --- reading --------------------------------------------------------------
+  def feature_spec(self):
+    import tensorflow as tf
+    return {"audio": tf.io.FixedLenFeature([], tf.string),
+            "transcript": tf.io.FixedLenFeature([], tf.string),
+            "targets": tf.io.VarLenFeature(tf.int64)}
+
+  def pcm_to_inputs(self, pcm, hparams, training):
+    """PCM bytes (scalar string tensor) -> the input modality's features."""
+    if self.input_modality == "audio_waveform":
+      return audio.pcm16_to_waveform(pcm)
+    features = audio.spectral_features(pcm)
+    if training and hparams.spec_augment:
+      features = audio.spec_augment(features, self.spec_augment_seed(
+          pcm, hparams))
+    return features
+
+  def spec_augment_seed(self, pcm, hparams):
+    """The stateless seed of one utterance's SpecAugment masks.
+
+    (hparams.seed, a 63-bit hash of the utterance's PCM): the same masks
+    for the same utterance in every construction of the pipeline, resumed
+    or not, and different masks for different utterances.
+    """
+    import tensorflow as tf
+    return tf.stack([tf.constant(int(hparams.seed), tf.int64),
+                     tf.strings.to_hash_bucket_fast(pcm, (1 << 63) - 1)])
+
+  def preprocess(self, example, hparams, training):
+    import tensorflow as tf
+    if self.char_targets:  # CharVocab: UTF-8 bytes shifted by 3, then EOS
+      chars = tf.cast(tf.io.decode_raw(example["transcript"], tf.uint8),
+                      tf.int64) + 3
+      targets = tf.concat([chars, [vocab_lib.EOS_ID]], axis=0)
+    else:
+      targets = example["targets"]
+    return {"inputs": self.pcm_to_inputs(example["audio"], hparams, training),
+            "targets": targets}
+
+  def frames(self, inputs):
+    """Length of model inputs in 10 ms frames (the bucketing length)."""
+    import tensorflow as tf
+    n = tf.shape(inputs)[0]
+    if self.input_modality == "audio_waveform":
+      return (n + audio.FRAME_STEP - 1) // audio.FRAME_STEP
+    return n
+
+  def batched(self, data_dir, split, hparams, training, seed=0, shard=(1, 0)):
+    import tensorflow as tf
+    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
+    max_frames = hparams.audio_max_frames
+    budget = hparams.audio_batch_frames or hparams.batch_size
+    ds = ds.filter(lambda ex: (self.frames(ex["inputs"]) <= max_frames) &
+                   (tf.shape(ex["targets"])[0] <= hparams.max_length))
+    if training:
+      ds = ds.repeat()
+    inputs_shape = ([None] if self.input_modality == "audio_waveform" else
+                    [None, audio.NUM_MEL_BINS])
+    shapes = {"inputs": inputs_shape, "targets": [None]}
+    frames = lambda ex: self.frames(ex["inputs"])
+    if training:
+      # Both lengths: bucketing by frames alone left 30% of the
+      # transcripts' positions padded.
+      return text_problem.bucket_by_two_lengths(
+          ds, (frames, lambda ex: tf.shape(ex["targets"])[0]),
+          (max_frames + 1, hparams.max_length + 1),
+          (budget, hparams.batch_size), shapes, min_lengths=(50, 8))
+    edges = text_problem.bucket_boundaries(max_frames + 1, min_length=50)
+    sizes = [max(1, budget // e) for e in edges + [max_frames + 1]]
+    return ds.bucket_by_sequence_length(
+        frames, bucket_boundaries=edges, bucket_batch_sizes=sizes,
+        padded_shapes=shapes, pad_to_bucket_boundary=False,
+        drop_remainder=False)
+
+  # --- decoding and scoring -------------------------------------------------
+  def load_file(self, path):
+    """An audio file -> 16 kHz int16 PCM; raises a ValueError if unusable."""
+    return audio.load_pcm16(path)
+
+  def decode_input(self, line, data_dir, hparams):
+    """A WAV or FLAC file's path -> model inputs (any rate and channels)."""
+    import tensorflow as tf
+    path = line.strip()
+    if not path:
+      raise ValueError("empty line: expected the path of a WAV or FLAC file")
+    pcm = self.load_file(path)
+    inputs = self.pcm_to_inputs(tf.constant(pcm), hparams, False).numpy()
+    seconds = len(pcm) / 2 / audio.SAMPLE_RATE
+    max_frames = hparams.audio_max_frames
+    warning = None
+    if audio.num_frames(len(pcm) // 2) > max_frames:
+      warning = (f"{seconds:.1f} s of audio is longer than the "
+                 f"{max_frames / 100:.0f} s the model trains on")
+    return inputs, warning
+
+  def format_output(self, ids, data_dir, decode_hparams):
+    return self.vocab(data_dir).decode(ids)
+
+  def eval_pairs(self, data_dir, split, hparams, limit=None):
+    """(inputs, stored transcript): references are the text as spoken."""
+    import tensorflow as tf
+    ds = tf.data.TFRecordDataset(self.shard_files(data_dir, split))
+    ds = ds.map(self.decode_record)
+    if limit:
+      ds = ds.take(limit)
+    ds = ds.map(lambda ex: (self.pcm_to_inputs(ex["audio"], hparams, False),
+                            ex["transcript"]))
+    for inputs, text in ds.as_numpy_iterator():
+      yield np.asarray(inputs), text.decode("utf-8")
+
+  def score(self, hypotheses, references):
+    """WER and CER (percent), and `distinct`: the share of distinct
+    hypotheses (see distinct_share), which falls towards 1 / N when the
+    model writes the same transcript for every clip."""
+    out = metrics_wer.wer_cer(hypotheses, references)
+    out["distinct"] = distinct_share(hypotheses)
+    return out
+
+
+def distinct_share(hypotheses):
+  """Distinct hypotheses / hypotheses, after WER's normalisation (case and
+  punctuation do not make two outputs differ); 0.0 for none.
+
+  A model that ignores its audio and writes its language model's favourite
+  sentence scores 1 / N; one that listens scores about the share of
+  distinct references (1.0 on speech_tts_en's dev split)."""
+  if not hypotheses:
+    return 0.0
+  return len({metrics_wer.normalize(h) for h in hypotheses}) / len(hypotheses)

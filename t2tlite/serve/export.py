@@ -1,0 +1,233 @@
+"""Export a trained problem as a SavedModel that takes raw inputs.
+
+The serving signature `serving_default` takes `inputs`, a batch of strings
+(text; or the bytes of encoded images or WAV files) and returns `outputs`,
+the decoded text (for class labels: the best label, or with top_k > 1 the
+"label:score; ..." line the decoder prints) plus, for class labels, `labels`
+[B, k] and `scores` [B, k]. Tokenisation, image and audio decoding, search
+and detokenisation all run in the graph, with the vocabulary inside, so a
+process that never imports t2tlite can load and run it (text problems need
+`import tensorflow_text` first, which registers the sentencepiece ops).
+
+The SavedModel is written at export_dir itself; TensorFlow Serving wants it
+in a numbered version folder (e.g. --export_dir=/models/zen/1).
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+import tensorflow as tf
+
+from t2tlite.decode import decoder as decoder_lib
+from t2tlite.serve import export_ops
+from t2tlite import model as model_lib
+from t2tlite.serve.export_ops import ExportError  # noqa: F401 (re-exported)
+
+SIGNATURE = "serving_default"
+INPUT_NAME = "inputs"
+METADATA = os.path.join("assets.extra", "t2tlite_export.json")
+
+
+def input_kind(modality):
+  if modality == "text":
+    return "text"
+  if modality == "image":
+    return "image"
+  if modality in ("audio", "audio_waveform"):
+    return "audio"
+  raise ExportError(f"inputs of modality '{modality}' cannot be exported")
+
+
+def _check_python_hooks(problem):
+  """Refuses problems whose decode_input/format_output are their own."""
+  from t2tlite.data import text_problem
+  from t2tlite.data import image_problems, speech_problems
+  known_inputs = (text_problem.Text2TextProblem.decode_input,
+                  image_problems.ImageProblem.decode_input,
+                  speech_problems.SpeechProblem.decode_input)
+  known_outputs = (text_problem.Text2TextProblem.format_output,
+                   image_problems.ImageClassificationProblem.format_output,
+                   image_problems.ImageCaptionProblem.format_output,
+                   speech_problems.SpeechProblem.format_output)
+  cls = type(problem)
+  if cls.decode_input not in known_inputs:
+    raise ExportError(f"problem '{problem.name}' reads its inputs with its "
+                      "own Python code (decode_input), which a SavedModel "
+                      "cannot run; decode it with t2tlite-decoder or "
+                      "t2tlite.load instead")
+  if cls.format_output not in known_outputs:
+    raise ExportError(f"problem '{problem.name}' formats its outputs with "
+                      "its own Python code (format_output), which a "
+                      "SavedModel cannot run; use t2tlite-decoder or "
+                      "t2tlite.load instead")
+
+
+def _tf_variable(v):
+  """A Keras 3 variable's backing tf.Variable (what SavedModel tracks)."""
+  return getattr(v, "value", v) if not isinstance(v, tf.Variable) else v
+
+
+class ServingModule(tf.Module):
+  """One problem of a trained model, raw inputs in, decoded outputs out."""
+
+  def __init__(self, dec, problem_name, top_k=None):
+    super().__init__(name="t2tlite_serving")
+    problem = dec.problem(problem_name)
+    _check_python_hooks(problem)
+    spec = dec.model.specs[problem_name]
+    model, hp, dhp = dec.model, dec.hparams, dec.dhp
+    self.kind = input_kind(spec.input_modality)
+    self.problem_name = problem_name
+    # Every variable by its structural key: TF's object graph does not see
+    # Keras 3's tracked lists and dicts of layers.
+    self.model_variables = {
+        k.replace("/", "."): _tf_variable(v)
+        for k, v in model_lib.structured_variables(model).items()}
+    self.top_k = int(top_k or dhp.top_k or 1)
+    sequence = model.target_modality(problem_name).targets_are_sequence
+
+    if self.kind == "text":
+      self.input_tokenizer = export_ops.sentencepiece_tokenizer(
+          os.path.join(dec.vocab_dir, f"vocab.{spec.input_vocab_name}.model"))
+      to_inputs = lambda s: export_ops.encode_text(
+          self.input_tokenizer, s, hp.max_length)
+      example = np.zeros([1], np.int64)
+    elif self.kind == "image":
+      to_inputs = export_ops.image_inputs(problem, hp)
+      example = np.zeros([1, 1, problem.channels], np.uint8)
+    else:
+      to_inputs = export_ops.audio_inputs(problem, hp)
+      example = np.zeros([1] if spec.input_modality == "audio_waveform"
+                         else [1, 1], np.float32)
+    # The decoder's own compiled search (greedy or beam, per decode_hparams).
+    # Traced inline (python_function), not as a nested call: oneDNN's graph
+    # rewrite crashes TF on a nested function's Conv2D of unknown shape.
+    decode_fn = dec._decode_fn(problem_name, example).python_function  # pylint: disable=protected-access
+
+    if sequence:
+      if spec.target_vocab_name == "char":
+        to_text = export_ops.decode_chars
+      else:
+        self.target_tokenizer = export_ops.sentencepiece_tokenizer(
+            os.path.join(dec.vocab_dir,
+                         f"vocab.{spec.target_vocab_name}.model"))
+        to_text = lambda ids: export_ops.decode_subwords(
+            self.target_tokenizer, ids)
+      # Problem.decode_length may be any function of the input length:
+      # tabulate it for every length the model can see.
+      lengths = [dec._max_len(problem, n)  # pylint: disable=protected-access
+                 for n in range(max(hp.max_length, 4096) + 1)]
+      max_len_table = tf.constant(lengths, tf.int32)
+
+      def serve(inputs):
+        x = to_inputs(inputs)
+        n = tf.minimum(tf.shape(x)[1], len(lengths) - 1)
+        ids = decode_fn(x, tf.gather(max_len_table, n))[:, 0, :]
+        # Each output keeps its own input's limit, as in the decoder, so
+        # an output that never ends does not depend on its batch mates.
+        if x.dtype.is_integer:
+          own_n = tf.reduce_sum(tf.cast(tf.not_equal(x, 0), tf.int32), 1)
+        else:
+          own_n = tf.fill([tf.shape(x)[0]], n)
+        own = tf.gather(max_len_table, tf.minimum(own_n, len(lengths) - 1))
+        keep = tf.range(tf.shape(ids)[1])[None, :] < own[:, None]
+        ids = ids * tf.cast(keep, ids.dtype)
+        text = to_text(ids)
+        if self.kind == "text":  # the decoder leaves blank lines blank
+          blank = tf.equal(tf.strings.strip(inputs), "")
+          text = tf.where(blank, tf.constant(""), text)
+        return {"outputs": text}
+    else:
+      names = tf.constant(list(problem.class_names))
+      k = min(self.top_k, len(problem.class_names))
+
+      def serve(inputs):
+        probs = decode_fn(to_inputs(inputs))
+        scores, best = tf.math.top_k(probs, k=k)
+        labels = tf.gather(names, best)
+        if k == 1:
+          line = labels[:, 0]
+        else:  # ImageClassificationProblem.format_output's "name:0.1234"
+          pairs = labels + ":" + tf.strings.as_string(scores, precision=4)
+          line = tf.strings.reduce_join(pairs, axis=1, separator="; ")
+        return {"outputs": line, "labels": labels, "scores": scores}
+
+    self.serve = tf.function(
+        serve, input_signature=[tf.TensorSpec([None], tf.string,
+                                              name=INPUT_NAME)])
+    self.metadata = {
+        "problem": problem_name, "input_kind": self.kind,
+        "input_modality": spec.input_modality,
+        "target_modality": spec.target_modality,
+        "outputs": ["outputs"] if sequence else ["outputs", "labels",
+                                                 "scores"],
+        "top_k": self.top_k, "decode_hparams": dhp.values(),
+        "model": dec.cfg["model"], "hparams_set": dec.cfg["hparams_set"],
+        "needs": ["tensorflow_text"] if self.kind == "text" or (
+            sequence and spec.target_vocab_name != "char") else []}
+
+  def __call__(self, inputs):
+    return self.serve(tf.constant(inputs, tf.string))
+
+
+def build(output_dir, problem=None, data_dir=None, decode_hparams="",
+          top_k=None, dec=None, average=None):
+  """A ServingModule for one problem of a trained output_dir; average=N
+  exports the mean of its last N checkpoints (see checkpoint_avg)."""
+  dec = dec or decoder_lib.Decoder(output_dir, data_dir, decode_hparams,
+                                   average=average)
+  names = list(dec.problems)
+  if problem is None:
+    if len(names) > 1:
+      raise ExportError(f"{output_dir} was trained on {', '.join(names)}: "
+                        "say which problem to export (--problem)")
+    problem = names[0]
+  dec.problem(problem)  # a clear error for a problem it was not trained on
+  module = ServingModule(dec, problem, top_k)
+  if average:
+    module.metadata["checkpoints_averaged"] = [
+        os.path.basename(p) for p in dec.checkpoint_paths]
+  return module
+
+
+def _check_new(export_dir):
+  if os.path.exists(export_dir) and (not os.path.isdir(export_dir) or
+                                     os.listdir(export_dir)):
+    raise ExportError(f"{export_dir} already exists and is not empty; "
+                      "export to a new folder (for TensorFlow Serving, a "
+                      "new version number)")
+
+
+def save(module, export_dir):
+  """Writes the SavedModel (atomically: a half-written one never appears)."""
+  export_dir = os.path.abspath(export_dir)
+  _check_new(export_dir)
+  tmp = export_dir + ".tmp"
+  shutil.rmtree(tmp, ignore_errors=True)
+  signature = module.serve.get_concrete_function()
+  tf.saved_model.save(module, tmp, signatures={SIGNATURE: signature})
+  os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
+  with open(os.path.join(tmp, METADATA), "w") as f:
+    json.dump(module.metadata, f, indent=1)
+  if os.path.isdir(export_dir):
+    os.rmdir(export_dir)
+  os.replace(tmp, export_dir)
+  return export_dir
+
+
+def export(output_dir, export_dir, problem=None, data_dir=None,
+           decode_hparams="", top_k=None, average=None):
+  """build + save; returns the export_dir."""
+  _check_new(os.path.abspath(export_dir))  # before the slow part
+  return save(build(output_dir, problem, data_dir, decode_hparams, top_k,
+                    average=average),
+              export_dir)
+
+
+def read_metadata(export_dir):
+  path = os.path.join(export_dir, METADATA)
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    return json.load(f)
