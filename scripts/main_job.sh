@@ -15,22 +15,23 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup_env.sh"
 bash "$ROOT/scripts/debian_deps.sh" main
 WORK="${WORK:-$ROOT/t2t_work}"
-STEPS="${STEPS:-1800}"
-HPARAMS_SET="${HPARAMS_SET:-multimodel_small}"
-# The audio net of the speech recipe (docs/learning): a CTC loss beside the
-# attention decoder, frequency and time halved three times each, at least
-# 8 filters per audio block (the paper's 2 leave its layer norm nothing),
-# and a 4x lower peak learning rate (2.2e-3), the change that made speech
-# outputs depend on the audio on dev (docs/learning/speech).
-HPARAMS="${HPARAMS:-ctc_weight=0.3,audio_freq_strides=3,audio_time_strides=3,audio_min_filters=8,learning_rate=0.5}"
+STEPS="${STEPS:-2500}"
+# multimodel_chars (hparams/multimodel.py): the speech recipe of docs/learning
+# (a CTC loss beside the attention decoder, an audio net that halves
+# frequency three times with at least 8 filters per block, a 4x lower peak
+# learning rate) for byte targets: speech_tts_en_chars is the speech problem
+# (the same clips as speech_tts_en, transcripts as bytes), the first whose
+# outputs follow the audio on dev (docs/learning).
+HPARAMS_SET="${HPARAMS_SET:-multimodel_chars}"
+HPARAMS="${HPARAMS:-}"
 TEST_LIMIT="${TEST_LIMIT:-300}"
 # One translation direction; the budget goes where the curves say it is
 # needed (translation and speech learn slowest, captions have 769 examples).
-MIXING="${MIXING:-weights:translate_ende_ddtp=0.4,image_fashion_mnist=0.15,speech_tts_en=0.2,parsing_english_silver=0.2,image_caption_tuxpaint=0.05}"
+MIXING="${MIXING:-weights:translate_ende_ddtp=0.4,image_fashion_mnist=0.15,speech_tts_en_chars=0.2,parsing_english_silver=0.2,image_caption_tuxpaint=0.05}"
 OUT="$WORK/joint_$HPARAMS_SET"
 BASE="translate_ende_ddtp,translate_enfr_ddtp,image_fashion_mnist"
 BASE="$BASE,speech_tts_en,parsing_english_silver,image_caption_tuxpaint"
-JOINT="${JOINT:-translate_ende_ddtp-image_fashion_mnist-speech_tts_en-parsing_english_silver-image_caption_tuxpaint}"
+JOINT="${JOINT:-translate_ende_ddtp-image_fashion_mnist-speech_tts_en_chars-parsing_english_silver-image_caption_tuxpaint}"
 mkdir -p "$WORK"
 echo "== datagen" >&2
 t0=$(date +%s)

@@ -32,6 +32,7 @@ MAIN_TARGETS = {
     "translate_enfr_ddtp_rev": ("bleu", ">=", 12.0),
     "image_fashion_mnist": ("accuracy", ">=", 0.88),
     "speech_tts_en": ("wer", "<=", 50.0),
+    "speech_tts_en_chars": ("wer", "<=", 50.0),
     "parsing_english_silver": ("labelled_f1", ">=", 70.0),
     "image_caption_tuxpaint": ("bleu", ">=x_constant", 2.0),
 }
@@ -40,6 +41,7 @@ QUALITY_TARGETS = {
     "translate_enfr_ddtp": ("bleu", ">=", 30.0),
     "image_fashion_mnist": ("accuracy", ">=", 0.92),
     "speech_tts_en": ("wer", "<=", 15.0),
+    "speech_tts_en_chars": ("wer", "<=", 15.0),
     "parsing_english_silver": ("labelled_f1", ">=", 88.0),
     "image_caption_tuxpaint": ("bleu", ">=x_constant", 3.0),
 }
