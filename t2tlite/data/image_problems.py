@@ -17,10 +17,10 @@ Hparams read with defaults (add them to a set to change them):
   image_batch_size  examples per batch (default 32)
 """
 import os
-import re
 
 import numpy as np
 
+from t2tlite.data import class_label
 from t2tlite.data import problem as problem_lib
 from t2tlite import system_deps
 from t2tlite.data import text_problem
@@ -195,23 +195,13 @@ class ImageProblem(problem_lib.Problem):
     return out, None
 
 
-class ImageClassificationProblem(ImageProblem):
+class ImageClassificationProblem(class_label.ClassLabelTargets, ImageProblem):
   """Image -> one of `class_names`; metrics accuracy and top-5 accuracy."""
 
-  target_modality = "class_label"
   task_token = "to_image_label"
-  class_names = ()
-  metrics = ("accuracy", "top5_accuracy")
-
-  def target_vocab_size(self):
-    return len(self.class_names)
 
   def target_features(self, data_dir, target):
-    label = int(target)
-    if not 0 <= label < len(self.class_names):
-      raise ValueError(f"{self.data_name}: label {label} is not one of "
-                       f"{len(self.class_names)} classes")
-    return {"label": label}
+    return {"label": self.label_id(int(target))}
 
   def feature_spec(self):
     import tensorflow as tf
@@ -228,40 +218,6 @@ class ImageClassificationProblem(ImageProblem):
     if training:
       ds = ds.repeat()
     return ds.batch(batch_size(hparams), drop_remainder=training)
-
-  # --- decoding and scoring -------------------------------------------------
-  def format_output(self, output, data_dir, decode_hparams):
-    """Class probabilities -> the best class name, or with decode hparam
-    top_k=K the K best as "name:score" pairs joined by "; "."""
-    probs = np.asarray(output, np.float64).reshape(-1)
-    k = int((decode_hparams or {}).get("top_k", 1) or 1)
-    best = np.argsort(-probs, kind="stable")[:k]
-    if k == 1:
-      return self.class_names[best[0]]
-    return "; ".join(f"{self.class_names[i]}:{probs[i]:.4f}" for i in best)
-
-  def format_reference(self, targets, data_dir):
-    return self.class_names[int(np.asarray(targets).reshape(-1)[0])]
-
-  @staticmethod
-  def _ranked_names(hypothesis):
-    names = []
-    for item in hypothesis.split("; "):
-      m = re.fullmatch(r"(.*):([0-9.eE+-]+)", item)
-      names.append(m.group(1) if m else item)
-    return names
-
-  def score(self, hypotheses, references):
-    """Accuracy of the first name; top5_accuracy when 5 names are given."""
-    if not references:
-      return {"accuracy": 0.0}
-    ranked = [self._ranked_names(h) for h in hypotheses]
-    out = {"accuracy": float(np.mean([r[0] == ref for r, ref in
-                                      zip(ranked, references)]))}
-    if all(len(r) >= 5 for r in ranked):
-      out["top5_accuracy"] = float(np.mean([ref in r[:5] for r, ref in
-                                            zip(ranked, references)]))
-    return out
 
 
 class ImageCaptionProblem(ImageProblem):

@@ -1,6 +1,7 @@
 """Text-to-text problems: pairs of strings in one subword vocabulary."""
 import numpy as np
 
+from t2tlite.data import class_label
 from t2tlite.data import problem as problem_lib
 from t2tlite.data import vocab as vocab_lib
 
@@ -130,3 +131,34 @@ class Text2TextProblem(problem_lib.Problem):
     import sacrebleu
     bleu = sacrebleu.corpus_bleu(hypotheses, [references])
     return {"bleu": round(bleu.score, 2)}
+
+
+class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
+  """Text -> one of `class_names` (sentiment, topic, language...).
+
+  Subclasses give `class_names` and `text_labels()`. The text is encoded
+  like a translation source; the label is stored as a one-element target,
+  so such a problem reads, batches and decodes like any text problem.
+  """
+
+  task_token = "to_class_label"
+  reversible = False
+  metrics = ("accuracy",)
+
+  def text_labels(self, tmp_dir, split):
+    """Yields (text, label) of one split; a label is a class name or its
+    index in `class_names`."""
+    raise NotImplementedError
+
+  def vocab_text(self, tmp_dir):
+    for text, _ in self.text_labels(tmp_dir, "train"):
+      yield text
+
+  def generate_examples(self, data_dir, tmp_dir, split):
+    vocab = self.vocab(data_dir)
+    for text, label in self.text_labels(tmp_dir, split):
+      yield {"inputs": vocab.encode(text) + [vocab_lib.EOS_ID],
+             "targets": [self.label_id(label)]}
+
+  def example_length(self, example):
+    return len(example["inputs"])
