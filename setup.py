@@ -82,6 +82,7 @@ setup(
         "bench": ["torch==2.13.0", "transformers>=4.40"],
     },
     entry_points={"console_scripts": [
+        "t2tlite-avg-checkpoints=t2tlite.bin.t2t_avg_checkpoints:run",
         "t2tlite-datagen=t2tlite.bin.t2t_datagen:run",
         "t2tlite-trainer=t2tlite.bin.t2t_trainer:run",
         "t2tlite-decoder=t2tlite.bin.t2t_decoder:run",

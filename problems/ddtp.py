@@ -30,6 +30,10 @@ from t2tlite import registry
 from t2tlite import system_deps
 from t2tlite.data import trees
 from t2tlite.data import vocab as vocab_lib
+
+# The 8k subword vocabulary every embedded text problem shares, as the
+# paper shared one across tasks (registered below).
+SHARED_VOCAB = "shared_subword_8k"
 from t2tlite.problems import ddtp_text
 
 LANGS = ("en", "de", "fr")
@@ -257,7 +261,7 @@ def shared_vocab_text(tmp_dir):
 
 
 vocab_lib.register_vocab(
-    "shared_subword_8k", 8192, shared_vocab_text,
+    SHARED_VOCAB, 8192, shared_vocab_text,
     description="One 8k subword vocabulary shared by every text task, as in "
     "the paper; trained on the train split of Debian DDTP en/de/fr text.",
     # Parse trees share this vocabulary (as in the paper): keep their

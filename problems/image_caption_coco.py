@@ -10,6 +10,7 @@ the one reference of each example.
 """
 from t2tlite import registry
 from t2tlite.data import image_problems
+from t2tlite.problems import ddtp
 
 TFDS_NAME = "coco_captions"
 _TFDS_SPLITS = {"train": "train+restval", "dev": "val", "test": "test"}
@@ -18,6 +19,8 @@ _TFDS_SPLITS = {"train": "train+restval", "dev": "val", "test": "test"}
 @registry.register_problem
 class ImageCaptionCoco(image_problems.ImageCaptionProblem):
   """Caption a COCO photo in English."""
+
+  vocab_name = ddtp.SHARED_VOCAB
 
   task_token = "to_caption_en"
   image_size = 299

@@ -23,6 +23,7 @@ import subprocess
 from t2tlite import registry
 from t2tlite import system_deps
 from t2tlite.data import image_problems
+from t2tlite.problems import ddtp
 
 STAMPS_DIR = "/usr/share/tuxpaint/stamps"
 STORED_SIDE = 96
@@ -133,6 +134,8 @@ def stored_png(path, side=STORED_SIDE):
 @registry.register_problem
 class ImageCaptionTuxpaint(image_problems.ImageCaptionProblem):
   """Caption a Tux Paint stamp in English."""
+
+  vocab_name = ddtp.SHARED_VOCAB
 
   caption_lang = "en"
   task_token = "to_caption_en"

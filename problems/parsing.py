@@ -95,7 +95,7 @@ class ParsingProblem(text_problem.Text2TextProblem):
   target_lang = "parse_tree"
   task_token = "to_parse_tree"
   reversible = False
-  vocab_name = "shared_subword_8k"
+  vocab_name = ddtp.SHARED_VOCAB
   num_shards = {"train": 4, "dev": 1, "test": 1}
   metrics = ("labelled_f1", "unlabelled_f1", "exact_match", "malformed")
   max_decode_length = 384

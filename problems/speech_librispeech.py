@@ -10,11 +10,14 @@ lowercased, which suits the shared vocabulary's mostly lower-case pieces.
 from t2tlite import system_deps
 from t2tlite import registry
 from t2tlite.data import speech_problems
+from t2tlite.problems import ddtp
 
 
 @registry.register_problem
 class SpeechLibrispeech(speech_problems.SpeechProblem):
   """460 h of read audiobooks, 16 kHz; WER on test_clean."""
+
+  vocab_name = ddtp.SHARED_VOCAB
 
   tfds_name = "librispeech"
   tfds_splits = {"train": "train_clean100+train_clean360",

@@ -23,6 +23,7 @@ from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite import system_deps
 from t2tlite.data import speech_problems
+from t2tlite.problems import ddtp
 
 # Whole base voices are held out: dev and test accents never occur in train.
 ESPEAK_VOICES = {
@@ -104,13 +105,14 @@ class SpeechTtsEn(speech_problems.SpeechProblem):
   speech_tts_en_waveform and speech_tts_en_chars for its twins.
   """
 
+  vocab_name = ddtp.SHARED_VOCAB
+
   num_utterances = {"train": 10000, "dev": 500, "test": 500}
   num_shards = {"train": 10, "dev": 1, "test": 1}
   workers = None  # engine processes at a time; None: one per core
   min_words, max_words = 3, 20
 
   def sentences(self, tmp_dir, split):
-    from t2tlite.problems import ddtp
     return [s for s in ddtp.english_sentences(tmp_dir, split)
             if usable_sentence(s, self.min_words, self.max_words)]
 

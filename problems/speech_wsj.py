@@ -23,6 +23,7 @@ from t2tlite.data import audio
 from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite.data import speech_problems
+from t2tlite.problems import ddtp
 
 SPLIT_DIRS = {"train": ("si_tr_s",), "dev": ("si_dt_20",),
               "test": ("si_et_05",)}
@@ -142,6 +143,8 @@ def load_utterance(path):
 @registry.register_problem
 class SpeechWsj(speech_problems.SpeechProblem):
   """WSJ SI-284 -> dev93 / eval92, from the user's LDC copy."""
+
+  vocab_name = ddtp.SHARED_VOCAB
 
   num_shards = {"train": 20, "dev": 1, "test": 1}
   manual_env = "T2TLITE_WSJ_DIR"

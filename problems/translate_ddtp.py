@@ -13,7 +13,7 @@ class _DdtpTranslation(text_problem.Text2TextProblem):
   """English -> target_lang pairs from ddtp.aligned_pairs."""
 
   source_lang = "en"
-  vocab_name = "shared_subword_8k"
+  vocab_name = ddtp.SHARED_VOCAB
   num_shards = {"train": 4, "dev": 1, "test": 1}
 
   def text_pairs(self, tmp_dir, split):

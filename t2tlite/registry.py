@@ -127,6 +127,56 @@ class Registry:
     return sorted(self._items)
 
 
+class TaskTokens:
+  """Output spaces, the paper's To-English, To-German, To-Parse-Tree: the
+  first decoder symbol of a problem's targets, by name -> id.
+
+  The built-ins' ids are stable (a checkpoint's task-token table is indexed
+  by them). A problem may only name a registered token, so that a misspelt
+  one is an error rather than a new, untrained output space; a new output
+  space is `register_task_token("to_sentiment")`.
+  """
+
+  MAX = 64
+
+  def __init__(self, names):
+    self._ids = {name: i for i, name in enumerate(names)}
+
+  def register(self, name):
+    """Adds an output space (idempotent); returns its id."""
+    if not name or not isinstance(name, str):
+      raise RegistryError(f"a task token is a non-empty name, not {name!r}")
+    if name not in self._ids:
+      if len(self._ids) >= self.MAX:
+        raise RegistryError(f"more than {self.MAX} task tokens")
+      self._ids[name] = len(self._ids)
+    return self._ids[name]
+
+  def id(self, name):
+    """The id of a registered task token; an unknown name is an error."""
+    if name not in self._ids:
+      close = difflib.get_close_matches(name, list(self._ids), n=3,
+                                        cutoff=0.5)
+      hint = f"; did you mean {', '.join(close)}?" if close else ""
+      raise RegistryError(
+          f"unknown task token '{name}'{hint} (a new output space is "
+          f"registry.register_task_token({name!r}))")
+    return self._ids[name]
+
+  def __contains__(self, name):
+    return name in self._ids
+
+  def names(self):
+    return sorted(self._ids, key=self._ids.get)
+
+
+task_tokens = TaskTokens([
+    "generic", "to_en", "to_de", "to_fr", "to_parse_tree", "to_image_label",
+    "to_caption_en", "to_caption_de", "to_caption_fr", "to_transcript_en",
+    "to_imagenet_label", "to_fashion_label", "to_digit_label",
+    "to_text", "to_label"])
+register_task_token = task_tokens.register
+
 problems = Registry("problem")
 models = Registry("model")
 hparams_sets = Registry("hparams set")
@@ -238,6 +288,8 @@ def help_text():
         lines.append(f"  {key}  (alias of {aliases[key]}{missing})")
       else:
         lines.append(f"  {key}")
+  lines.append("task tokens:")
+  lines.extend(f"  {name}" for name in task_tokens.names())
   lines.append("(each problem P also answers as P_rev, inputs and targets "
                "swapped, where its modalities allow it; an alias A of P "
                "shares P's data files and vocabulary, and A_rev is P_rev "

@@ -311,7 +311,7 @@ def test_output_dir_trained_with_another_vocabulary(zen_data, zen_run,
 
 # --- absl behaviour: help, flags, aliases ----------------------------------------
 CLIS = ["t2t_datagen", "t2t_trainer", "t2t_decoder", "t2t_experiment",
-        "t2t_exporter", "t2t_serve"]
+        "t2t_exporter", "t2t_serve", "t2t_avg_checkpoints"]
 
 
 def cli_module(name):
@@ -328,10 +328,10 @@ def entry_point(name):
   return path
 
 
-def test_setup_py_entry_points_are_the_six_clis():
+def test_setup_py_entry_points_are_the_seven_clis():
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   text = open(os.path.join(root, "setup.py")).read()
-  points = re.findall(r'"(t2tlite-\w+)=t2tlite\.bin\.(\w+):run"', text)
+  points = re.findall(r'"(t2tlite-[\w-]+)=t2tlite\.bin\.(\w+):run"', text)
   assert sorted(m for _, m in points) == sorted(CLIS)
   assert all(cli_module(m).PROG == p for p, m in points)
 

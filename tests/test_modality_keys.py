@@ -10,6 +10,8 @@ USR = '''
 from t2tlite import registry
 from t2tlite.problems import image_digits
 
+registry.register_task_token("to_mirrored_digit")
+
 
 @registry.register_problem
 class DigitsMirrored(image_digits.ImageDigits):

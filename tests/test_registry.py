@@ -54,8 +54,32 @@ def test_rev_swaps_inputs_targets_and_task_token():
     registry.problems.unregister("tmp_copy_for_rev_test")
 
 
+def test_a_misspelt_task_token_is_an_error_not_a_new_output_space():
+  from t2tlite.data import problem as problem_lib
+  from t2tlite.problems import image_digits
+
+  @registry.register_problem("tmp_misspelt_task_token")
+  class _P(image_digits.ImageDigits):
+    task_token = "to_digit_labl"
+
+  try:
+    with pytest.raises(registry.RegistryError,
+                       match="unknown task token 'to_digit_labl'; did you "
+                             "mean to_digit_label"):
+      registry.problem("tmp_misspelt_task_token").spec("/no/data_dir")
+    assert "to_digit_labl" not in registry.task_tokens
+    new = registry.register_task_token("to_sentiment_test")
+    assert registry.register_task_token("to_sentiment_test") == new
+    assert problem_lib.task_token_id("to_sentiment_test") == new
+    # Built-in ids are stable: checkpoints index their table by them.
+    assert problem_lib.task_token_id("to_de") == 2
+  finally:
+    registry.problems.unregister("tmp_misspelt_task_token")
+
+
 def test_help_lists_every_kind():
   text = registry.help_text()
-  for heading in ("problems:", "models:", "hparams sets:", "modalities:"):
+  for heading in ("problems:", "models:", "hparams sets:", "modalities:",
+                  "task tokens:"):
     assert heading in text
   assert "transformer_tiny" in text

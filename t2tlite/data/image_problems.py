@@ -225,16 +225,8 @@ class ImageCaptionProblem(ImageProblem):
 
   target_modality = "text"
   task_token = "to_caption_en"
-  vocab_name = "shared_subword_8k"
   metrics = ("bleu", "accuracy", "log_perplexity")
   max_decode_length = 64
-
-  def ensure_vocab(self, data_dir, tmp_dir, served=()):
-    if not os.path.exists(vocab_lib.vocab_path(data_dir, self.vocab_key)):
-      # The shared vocabulary is declared by the DDTP module; import it so
-      # that building it works however this problem was imported.
-      from t2tlite.problems import ddtp  # noqa: F401
-    return super().ensure_vocab(data_dir, tmp_dir, served)
 
   def target_features(self, data_dir, target):
     return {"targets": self.vocab(data_dir).encode(target) +

@@ -8,30 +8,18 @@ sees only a `ProblemSpec` (modality names, vocabulary sizes, task token).
 import collections
 import os
 
+from t2tlite import registry
 from t2tlite.data import data_io
 from t2tlite.data import vocab as vocab_lib
 
-# Output spaces, as in the paper's To-English, To-German, To-Parse-Tree.
-# Ids are stable for the built-ins; register_task_token adds more.
-_TASK_TOKENS = {name: i for i, name in enumerate([
-    "generic", "to_en", "to_de", "to_fr", "to_parse_tree", "to_image_label",
-    "to_caption_en", "to_caption_de", "to_caption_fr", "to_transcript_en",
-    "to_imagenet_label", "to_fashion_label", "to_digit_label",
-    "to_text", "to_label"])}
-MAX_TASK_TOKENS = 64
-
-
-def register_task_token(name):
-  """Adds an output space; returns its id (the same id if already known)."""
-  if name not in _TASK_TOKENS:
-    if len(_TASK_TOKENS) >= MAX_TASK_TOKENS:
-      raise ValueError(f"more than {MAX_TASK_TOKENS} task tokens")
-    _TASK_TOKENS[name] = len(_TASK_TOKENS)
-  return _TASK_TOKENS[name]
+# At most this many output spaces (the model's task-token table).
+MAX_TASK_TOKENS = registry.TaskTokens.MAX
 
 
 def task_token_id(name):
-  return register_task_token(name)
+  """The id of a registered task token (registry.register_task_token);
+  an unknown name is an error naming the nearest ones."""
+  return registry.task_tokens.id(name)
 
 
 ProblemSpec = collections.namedtuple("ProblemSpec", [

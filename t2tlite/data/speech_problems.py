@@ -31,7 +31,6 @@ class SpeechProblem(problem_lib.Problem):
   input_modality = "audio"
   target_modality = "text"
   task_token = "to_transcript_en"
-  vocab_name = "shared_subword_8k"
   metrics = ("wer", "cer", "distinct", "accuracy")
   num_shards = {"train": 10, "dev": 1, "test": 1}
   max_decode_length = 128

@@ -141,7 +141,7 @@ class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
   so such a problem reads, batches and decodes like any text problem.
   """
 
-  task_token = "to_class_label"
+  task_token = "to_label"
   reversible = False
   metrics = ("accuracy",)
 

@@ -10,15 +10,15 @@ are averaged in float64, others (dropout seeds' states) are the newest
 checkpoint's.
 
 Used by t2tlite-decoder and t2tlite-exporter (--checkpoint_average=N) and
-t2tlite.load(..., average=N); `python -m t2tlite.train.checkpoint_avg
---output_dir=O --checkpoint_average=N --averaged_dir=A` writes the average
-as a run of its own (A decodes, exports and serves like O).
+t2tlite.load(..., average=N); `t2tlite-avg-checkpoints --output_dir=O
+--checkpoint_average=N --averaged_dir=A` (bin/t2t_avg_checkpoints.py)
+writes the average as a run of its own (A decodes, exports and serves like
+O).
 """
 import json
 import os
 import re
 import shutil
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -188,46 +188,3 @@ def write_average(output_dir, n, averaged_dir, checkpoint=None):
                "checkpoints": [os.path.basename(p) for p in paths]}, f,
               indent=1)
   return path
-
-
-# --- python -m t2tlite.train.checkpoint_avg -------------------------------------------
-PROG = "t2tlite-avg-checkpoints"
-
-
-def _flags():
-  from absl import flags  # pylint: disable=import-outside-toplevel
-  from t2tlite.bin import cli  # pylint: disable=import-outside-toplevel
-  fv = cli.new_flags()
-  flags.DEFINE_string("output_dir", None, "The trained run whose checkpoints "
-                      "to average.", flag_values=fv)
-  flags.DEFINE_integer("checkpoint_average", 5, "How many of its newest "
-                       "checkpoints to average.", flag_values=fv)
-  flags.DEFINE_string("checkpoint", None, "Average the checkpoints that end "
-                      "with this one (e.g. OUTPUT_DIR/ckpt-400) instead of "
-                      "the newest.", flag_values=fv)
-  flags.DEFINE_string("averaged_dir", None, "A new directory to write the "
-                      "average to, as a run of its own that t2tlite-decoder, "
-                      "t2tlite-exporter and t2tlite.load take as "
-                      "--output_dir.", flag_values=fv)
-  return fv
-
-
-def main(fv):
-  """Writes the average; one line on stdout saying where."""
-  from t2tlite.bin import cli  # pylint: disable=import-outside-toplevel
-  cli.require(PROG, fv, "output_dir", "averaged_dir")
-  path = write_average(fv.output_dir, fv.checkpoint_average,
-                       fv.averaged_dir, fv.checkpoint)
-  with open(os.path.join(fv.averaged_dir, AVERAGED_NAME)) as f:
-    names = json.load(f)["checkpoints"]
-  print(f"averaged {len(names)} checkpoint{'' if len(names) == 1 else 's'} "
-        f"({', '.join(names)}) into {path}")
-
-
-def run(argv=None):
-  from t2tlite.bin import cli  # pylint: disable=import-outside-toplevel
-  sys.exit(cli.run(PROG, _flags(), main, argv))
-
-
-if __name__ == "__main__":
-  run()

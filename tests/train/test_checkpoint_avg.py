@@ -5,7 +5,7 @@ average=1 decodes exactly as the plain decoder; legacy-keyed checkpoints
 (class names in their keys) average like today's; too many checkpoints, or
 checkpoints of different models, are one clear error line (exit 2 from the
 CLIs); the exporter and `t2tlite.load` take the average too, and
-`python -m t2tlite.train.checkpoint_avg` writes it as a run of its own.
+`t2tlite-avg-checkpoints` writes it as a run of its own.
 """
 import json
 import os
@@ -155,7 +155,7 @@ def test_averaged_run_written_decodes_and_exports_as_the_average(
   assert want == decoder.Decoder(zen_run, decode_hparams_text="beam_size=2",
                                  average=2).decode_lines("zen_reverse",
                                                          LINES)
-  cmd = [sys.executable, "-m", "t2tlite.train.checkpoint_avg", U,
+  cmd = [sys.executable, "-m", "t2tlite.bin.t2t_avg_checkpoints", U,
          f"--output_dir={zen_run}", "--checkpoint_average=2",
          f"--averaged_dir={averaged}"]
   out = subprocess.run(cmd, capture_output=True, text=True, check=True)

@@ -33,6 +33,7 @@ from t2tlite import registry
 from t2tlite.data import text_problem
 
 ROWS, BATCHES, GLOBAL_TOKENS = 8, 4, 1024
+registry.register_task_token("to_en_reversed")
 
 
 @registry.register_problem

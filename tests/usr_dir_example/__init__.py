@@ -22,6 +22,9 @@ def zen_lines():
 # shared one vocabulary across tasks.
 vocab.register_vocab("zen_words", 200, lambda tmp_dir: zen_lines() * 3)
 
+# A new output space (the paper's task token) must be registered by name.
+registry.register_task_token("to_en_reversed")
+
 
 @registry.register_problem
 class ZenReverse(text_problem.Text2TextProblem):
