@@ -14,7 +14,8 @@ import os
 import main_job_report
 
 PROBLEMS = ["translate_ende_ddtp", "translate_enfr_ddtp",
-            "image_fashion_mnist", "speech_tts_en", "parsing_english_silver",
+            "image_fashion_mnist", "speech_tts_en", "speech_tts_en_chars",
+            "parsing_english_silver",
             "image_caption_tuxpaint"]
 
 
