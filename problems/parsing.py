@@ -377,3 +377,12 @@ class ParsingEnglishSilverWords(ParsingEnglishSilver):
   """parsing_english_silver with the words kept in the target trees."""
 
   keep_words = True
+
+
+@registry.register_problem
+class ParsingEnglishSilverLarge(ParsingEnglishSilver):
+  """parsing_english_silver with 4x the training sentences (about 39k
+  trees against 9.9k; datagen about 3 minutes more on 2 cores), the same
+  dev and test trees: for the runs long enough to need more trees."""
+
+  max_sentences = {"train": 52000, "dev": 1000, "test": 1000}
