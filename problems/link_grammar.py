@@ -116,8 +116,13 @@ class SilverParser:
 
   def constituents(self, sentence):
     """(constituent string, word byte spans) of the best parse, or None."""
-    parsed = self._lg.Sentence(sentence, self._dict, self._options)
-    linkage = next(iter(parsed.parse()), None)
+    try:
+      parsed = self._lg.Sentence(sentence, self._dict, self._options)
+      linkage = next(iter(parsed.parse()), None)
+    except self._lg.LG_TimerExhausted:
+      # No parse within max_parse_time (about 1 sentence in 20,000 here):
+      # like a sentence without a complete parse, it gets no tree.
+      return None
     if linkage is None or parsed.null_count() > 0:
       return None
     n = linkage.num_of_words()
