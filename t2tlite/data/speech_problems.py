@@ -73,7 +73,7 @@ class SpeechProblem(problem_lib.Problem):
   def spec(self, data_dir):
     spec = super().spec(data_dir)
     if self.char_targets:
-      spec = spec._replace(target_vocab_name="char")
+      spec = spec._replace(target_vocab_name=vocab_lib.CharVocab.kind)
     return spec
 
   # --- reading --------------------------------------------------------------

@@ -19,6 +19,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
+from t2tlite.data import vocab as vocab_lib
 from t2tlite.decode import decoder as decoder_lib
 from t2tlite.serve import export_ops
 from t2tlite import model as model_lib
@@ -106,7 +107,7 @@ class ServingModule(tf.Module):
     decode_fn = dec._decode_fn(problem_name, example).python_function  # pylint: disable=protected-access
 
     if sequence:
-      if spec.target_vocab_name == "char":
+      if not vocab_lib.has_file(spec.target_vocab_name):
         to_text = export_ops.decode_chars
       else:
         self.target_tokenizer = export_ops.sentencepiece_tokenizer(
@@ -165,7 +166,7 @@ class ServingModule(tf.Module):
         "top_k": self.top_k, "decode_hparams": dhp.values(),
         "model": dec.cfg["model"], "hparams_set": dec.cfg["hparams_set"],
         "needs": ["tensorflow_text"] if self.kind == "text" or (
-            sequence and spec.target_vocab_name != "char") else []}
+            sequence and vocab_lib.has_file(spec.target_vocab_name)) else []}
 
   def __call__(self, inputs):
     return self.serve(tf.constant(inputs, tf.string))

@@ -343,26 +343,31 @@ def test_wsj_without_the_corpus_says_what_to_do(tmp_path, monkeypatch):
     list(registry.problem("speech_wsj").utterances(str(tmp_path), "train"))
 
 
+def _train_tiny(problem, data_dir, out, steps, **settings):
+  """A tiny transformer with two ConvRes blocks instead of eight (a short
+  compile) and a CTC head, trained on `problem`; its eval results."""
+  from t2tlite.train import trainer
+  name = f"transformer_tiny_two_audio_blocks_{problem}"
+  registry.register_hparams(name)(
+      lambda: registry.hparams("transformer_tiny").replace(
+          audio_blocks=2, ctc_weight=0.5, audio_min_filters=8, **settings))
+  try:
+    return trainer.train(
+        problems=[problem], model="transformer", hparams_set=name,
+        data_dir=data_dir, output_dir=out, train_steps=steps,
+        eval_every=steps, eval_steps=min(2, steps // 2))
+  finally:
+    registry.hparams_sets.unregister(name)
+
+
 def test_train_and_decode_end_to_end(tts_data, tmp_path):
   """A tiny transformer trains on the spectral problem and transcribes."""
   from t2tlite.decode import decoder
-  from t2tlite.train import trainer
   data_dir, _ = tts_data
   out = str(tmp_path / "model")
-  # Two ConvRes blocks instead of eight keep the compile time short; the
-  # CTC head must train, be saved and restore into the decoder's model.
-  name = "transformer_tiny_two_audio_blocks"
-  registry.register_hparams(name)(
-      lambda: registry.hparams("transformer_tiny").replace(
-          audio_blocks=2, ctc_weight=0.5, audio_min_filters=8,
-          audio_freq_strides=1))
-  try:
-    results = trainer.train(
-        problems=["speech_tts_en"], model="transformer", hparams_set=name,
-        data_dir=data_dir, output_dir=out, train_steps=6, eval_every=6,
-        eval_steps=2)
-  finally:
-    registry.hparams_sets.unregister(name)
+  # The CTC head must train, be saved and restore into the decoder's model.
+  results = _train_tiny("speech_tts_en", data_dir, out, 6,
+                        audio_freq_strides=1)
   assert np.isfinite(results["speech_tts_en"]["loss"])
   dec = decoder.Decoder(out, data_dir=data_dir,
                         decode_hparams_text="beam_size=1,max_length=8")
@@ -385,21 +390,10 @@ def test_char_twin_trains_and_decodes(tts_data, tmp_path):
   so training writes the run and decoding reads it back as text."""
   from t2tlite.decode import decoder
   from t2tlite.train import run_config
-  from t2tlite.train import trainer
   data_dir, _ = tts_data
   out = str(tmp_path / "chars")
-  name = "transformer_tiny_chars_two_audio_blocks"
-  registry.register_hparams(name)(
-      lambda: registry.hparams("transformer_tiny").replace(
-          audio_blocks=2, ctc_weight=0.5, audio_min_filters=8,
-          max_length=200))
-  try:
-    results = trainer.train(
-        problems=["speech_tts_en_chars"], model="transformer",
-        hparams_set=name, data_dir=data_dir, output_dir=out, train_steps=2,
-        eval_every=2, eval_steps=1)
-  finally:
-    registry.hparams_sets.unregister(name)
+  results = _train_tiny("speech_tts_en_chars", data_dir, out, 2,
+                        max_length=200)
   assert np.isfinite(results["speech_tts_en_chars"]["loss"])
   cfg = run_config.read(out)
   assert cfg["specs"][0].target_vocab_name == "char"

@@ -3,13 +3,13 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow_datasets as tfds
 
 from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite.data import vocab as vocab_lib
 from t2tlite.problems import translate_wmt
 
-tfds = pytest.importorskip("tensorflow_datasets")
 
 
 @pytest.fixture
