@@ -181,6 +181,7 @@ problems = Registry("problem")
 models = Registry("model")
 hparams_sets = Registry("hparams set")
 modalities = Registry("modality", "modalities")
+vocabularies = Registry("vocabulary", "vocabularies")
 
 register_model = models.register
 register_hparams = hparams_sets.register
@@ -279,7 +280,7 @@ def hparams(name):
 def help_text():
   """Everything registered, grouped by kind (the CLIs' --registry_help)."""
   lines = []
-  for reg in (problems, models, hparams_sets, modalities):
+  for reg in (problems, models, hparams_sets, modalities, vocabularies):
     lines.append(f"{reg.plural}:")
     aliases = reg.aliases()
     for key in sorted(reg.names() + list(aliases)):

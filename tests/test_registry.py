@@ -80,6 +80,22 @@ def test_a_misspelt_task_token_is_an_error_not_a_new_output_space():
 def test_help_lists_every_kind():
   text = registry.help_text()
   for heading in ("problems:", "models:", "hparams sets:", "modalities:",
-                  "task tokens:"):
+                  "vocabularies:", "task tokens:"):
     assert heading in text
   assert "transformer_tiny" in text
+  assert "  shared_subword_8k" in text.split("vocabularies:")[1]
+
+
+def test_vocabularies_are_registered_and_a_misspelt_one_is_an_error():
+  from t2tlite.data import vocab
+  from t2tlite.problems import ddtp
+  with pytest.raises(registry.RegistryError,
+                     match="unknown vocabulary .shared_subword_8c.; did you mean "
+                           "shared_subword_8k"):
+    vocab.vocab_spec("shared_subword_8c")
+  spec = vocab.vocab_spec(ddtp.SHARED_VOCAB)
+  # A module imported twice declares the same vocabulary again: allowed.
+  assert vocab.register_vocab(ddtp.SHARED_VOCAB, spec.size, spec.text_fn,
+                              symbols=spec.symbols) is spec
+  with pytest.raises(registry.RegistryError, match="already registered"):
+    vocab.register_vocab(ddtp.SHARED_VOCAB, spec.size + 1, spec.text_fn)

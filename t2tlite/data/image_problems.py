@@ -23,7 +23,7 @@ import numpy as np
 from t2tlite.data import class_label
 from t2tlite.data import problem as problem_lib
 from t2tlite import system_deps
-from t2tlite.data import text_problem
+from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 
 # Photos are stored with the shorter side at most 342 = 299 / 0.875 pixels,
@@ -212,12 +212,8 @@ class ImageClassificationProblem(class_label.ClassLabelTargets, ImageProblem):
     return {"inputs": self.decode_image(example, hparams, training),
             "targets": example["label"][None]}
 
-  def batched(self, data_dir, split, hparams, training, seed=0,
-              shard=(1, 0)):
-    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
-    if training:
-      ds = ds.repeat()
-    return ds.batch(batch_size(hparams), drop_remainder=training)
+  def batching(self, hparams):
+    return pipeline.Batching(batch_size=batch_size(hparams))
 
 
 class ImageCaptionProblem(ImageProblem):
@@ -244,26 +240,18 @@ class ImageCaptionProblem(ImageProblem):
     return {"inputs": self.decode_image(example, hparams, training),
             "targets": example["targets"]}
 
-  def batched(self, data_dir, split, hparams, training, seed=0,
-              shard=(1, 0)):
+  def batching(self, hparams):
+    """A fixed number of images; in training, bucketed by caption length
+    (one padded batch of all lengths left three quarters of the target
+    positions padded)."""
     import tensorflow as tf
-    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
-    max_length = hparams.max_length
-    ds = ds.filter(lambda ex: tf.shape(ex["targets"])[0] <= max_length)
     size = self.input_size(hparams)
-    shapes = {"inputs": [size, size, self.channels], "targets": [None]}
-    if not training:  # few examples: full batches matter more than padding
-      return ds.padded_batch(batch_size(hparams), padded_shapes=shapes)
-    ds = ds.repeat()
-    # Bucketed by caption length: one padded batch of all lengths left three
-    # quarters of the target positions padded.
-    edges = text_problem.bucket_boundaries(max_length + 1, min_length=4,
-                                           step=1.3)
-    return ds.bucket_by_sequence_length(
-        lambda ex: tf.shape(ex["targets"])[0], bucket_boundaries=edges,
-        bucket_batch_sizes=[batch_size(hparams)] * (len(edges) + 1),
-        padded_shapes=shapes, pad_to_bucket_boundary=False,
-        drop_remainder=True)
+    return pipeline.Batching(
+        lengths=(lambda ex: tf.shape(ex["targets"])[0],),
+        max_lengths=(hparams.max_length,), batch_size=batch_size(hparams),
+        min_lengths=(4,), growth=1.3,
+        padded_shapes={"inputs": [size, size, self.channels],
+                       "targets": [None]})
 
   def format_output(self, ids, data_dir, decode_hparams):
     return self.vocab(data_dir).decode(ids)

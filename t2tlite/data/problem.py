@@ -10,6 +10,7 @@ import os
 
 from t2tlite import registry
 from t2tlite.data import data_io
+from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 
 # At most this many output spaces (the model's task-token table).
@@ -167,43 +168,11 @@ class Problem:
 
   def dataset(self, data_dir, split, hparams, training, seed=0,
               shard=(1, 0)):
-    """Preprocessed examples of one split; endless epochs when training.
-
-    Each training epoch is shuffled with its own seed (seed, epoch) rather
-    than by a reshuffling shuffle under repeat(): the epoch counter lives in
-    the iterator, so a checkpointed iterator resumes with exactly the order
-    an uninterrupted run would have seen. Records are shuffled within
-    windows of 2,048 (and the shards' order per epoch).
-    """
+    """Preprocessed examples of one split; endless epochs when training
+    (pipeline.read_records says in what order)."""
     import tensorflow as tf
-    files = self.shard_files(data_dir, split)
-
-    def one_pass(epoch):
-      # Stateless shuffles of the files and of windows of records: a
-      # stateful shuffle's seed generator cannot be checkpointed with the
-      # iterator, and would restart its sequence after a resume.
-      names = tf.constant(files)
-      if epoch is not None:
-        names = tf.random.experimental.stateless_shuffle(
-            names, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
-      ds = tf.data.Dataset.from_tensor_slices(names)
-      if shard[0] > 1:
-        ds = ds.shard(*shard)
-      ds = ds.interleave(tf.data.TFRecordDataset,
-                         cycle_length=min(4, len(files)),
-                         num_parallel_calls=tf.data.AUTOTUNE,
-                         deterministic=True)
-      if epoch is not None:
-        window_seed = lambda w: tf.stack([epoch * 100_003 + seed, w])
-        ds = ds.batch(2048).enumerate().map(
-            lambda w, recs: tf.random.experimental.stateless_shuffle(
-                recs, seed=window_seed(w))).unbatch()
-      return ds
-
-    if training:
-      ds = tf.data.Dataset.counter().flat_map(one_pass)
-    else:
-      ds = one_pass(None)
+    ds = pipeline.read_records(self.shard_files(data_dir, split), training,
+                               seed, shard)
     # Plain TF ops, no autograph: autograph's conversion cache has mixed
     # up bound methods of two instances of one class (forward and _rev).
     no_ag = tf.autograph.experimental.do_not_convert
@@ -212,10 +181,15 @@ class Problem:
     return ds.map(no_ag(lambda ex: self.preprocess(ex, hparams, training)),
                   num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
+  def batching(self, hparams):
+    """How this problem's examples are grouped: a pipeline.Batching."""
+    raise NotImplementedError
+
   def batched(self, data_dir, split, hparams, training, seed=0,
               shard=(1, 0)):
-    """Batches for the train or eval step (repeated when training)."""
-    raise NotImplementedError
+    """Batches for the train step (endless) or the eval step (one pass)."""
+    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
+    return pipeline.batch(ds, self.batching(hparams), training)
 
   def dropped_by_length(self, data_dir, split, max_length):
     """How many examples of a split max_length drops (from datagen meta)."""

@@ -21,7 +21,7 @@ import numpy as np
 from t2tlite.data import audio
 from t2tlite.metrics import wer as metrics_wer
 from t2tlite.data import problem as problem_lib
-from t2tlite.data import text_problem
+from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 
 
@@ -123,32 +123,20 @@ class SpeechProblem(problem_lib.Problem):
       return (n + audio.FRAME_STEP - 1) // audio.FRAME_STEP
     return n
 
-  def batched(self, data_dir, split, hparams, training, seed=0, shard=(1, 0)):
+  def batching(self, hparams):
+    """Bucketed by frames and target length (by frames alone, 30% of the
+    transcripts' positions were padding); evaluation by frames."""
     import tensorflow as tf
-    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
-    max_frames = hparams.audio_max_frames
-    budget = hparams.audio_batch_frames or hparams.batch_size
-    ds = ds.filter(lambda ex: (self.frames(ex["inputs"]) <= max_frames) &
-                   (tf.shape(ex["targets"])[0] <= hparams.max_length))
-    if training:
-      ds = ds.repeat()
     inputs_shape = ([None] if self.input_modality == "audio_waveform" else
                     [None, audio.NUM_MEL_BINS])
-    shapes = {"inputs": inputs_shape, "targets": [None]}
-    frames = lambda ex: self.frames(ex["inputs"])
-    if training:
-      # Both lengths: bucketing by frames alone left 30% of the
-      # transcripts' positions padded.
-      return text_problem.bucket_by_two_lengths(
-          ds, (frames, lambda ex: tf.shape(ex["targets"])[0]),
-          (max_frames + 1, hparams.max_length + 1),
-          (budget, hparams.batch_size), shapes, min_lengths=(50, 8))
-    edges = text_problem.bucket_boundaries(max_frames + 1, min_length=50)
-    sizes = [max(1, budget // e) for e in edges + [max_frames + 1]]
-    return ds.bucket_by_sequence_length(
-        frames, bucket_boundaries=edges, bucket_batch_sizes=sizes,
-        padded_shapes=shapes, pad_to_bucket_boundary=False,
-        drop_remainder=False)
+    return pipeline.Batching(
+        lengths=(lambda ex: self.frames(ex["inputs"]),
+                 lambda ex: tf.shape(ex["targets"])[0]),
+        max_lengths=(hparams.audio_max_frames, hparams.max_length),
+        budgets=(hparams.audio_batch_frames or hparams.batch_size,
+                 hparams.batch_size),
+        min_lengths=(50, 8),
+        padded_shapes={"inputs": inputs_shape, "targets": [None]})
 
   # --- decoding and scoring -------------------------------------------------
   def load_file(self, path):

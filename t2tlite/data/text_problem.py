@@ -2,77 +2,9 @@
 import numpy as np
 
 from t2tlite.data import class_label
+from t2tlite.data import pipeline
 from t2tlite.data import problem as problem_lib
 from t2tlite.data import vocab as vocab_lib
-
-
-def bucket_boundaries(max_length, min_length=8, step=1.1):
-  """Geometric bucket edges, as T2T did: few buckets, little padding."""
-  edges, x = [], min_length
-  while x < max_length:
-    edges.append(x)
-    x = max(x + 1, int(x * step))
-  return edges
-
-
-def bucket_by_two_lengths(ds, lengths, caps, budgets, padded_shapes,
-                          min_lengths=(8, 8)):
-  """Batches examples whose two lengths (inputs, targets) fall in the same
-  pair of buckets, so neither side is padded much.
-
-  Bucketing by the longer side alone left a fifth of the shorter side's
-  positions padded (a third for parsing, whose targets are longer than its
-  inputs). `lengths` is a pair of functions of an example, `caps` the pair
-  of largest lengths (exclusive upper edges), `budgets` the pair of
-  position budgets: a bucket's batch is as large as both budgets allow at
-  its upper edges. Built on group_by_window, which a checkpointed iterator
-  saves and restores.
-  """
-  import tensorflow as tf
-  edges = [bucket_boundaries(c, m) for c, m in zip(caps, min_lengths)]
-  uppers = [e + [c] for e, c in zip(edges, caps)]
-  sizes = tf.constant(
-      [[max(1, min(budgets[0] // ua, budgets[1] // ub)) for ub in uppers[1]]
-       for ua in uppers[0]], tf.int64)
-  width = len(uppers[1])
-  edge_tensors = [tf.constant(e, tf.int32) for e in edges]
-
-  def bucket(n, e):
-    return tf.reduce_sum(tf.cast(e <= n, tf.int64))
-
-  def key(ex):
-    return (bucket(lengths[0](ex), edge_tensors[0]) * width +
-            bucket(lengths[1](ex), edge_tensors[1]))
-
-  def size(k):
-    return tf.reshape(sizes, [-1])[k]
-
-  return ds.group_by_window(
-      key, lambda k, w: w.padded_batch(size(k), padded_shapes),
-      window_size_func=size)
-
-
-def batch_text(ds, batch_tokens, max_length, training, seed=0):
-  """Buckets (inputs, targets) by length; each batch holds ~batch_tokens.
-
-  Training batches are bucketed by both lengths (little padding on either
-  side); evaluation batches by the longer one (fewer, fuller batches).
-  """
-  import tensorflow as tf
-  del seed  # the order is the stream's; bucketing adds no randomness
-  n_in = lambda ex: tf.shape(ex["inputs"])[0]
-  n_out = lambda ex: tf.shape(ex["targets"])[0]
-  shapes = {"inputs": [None], "targets": [None]}
-  ds = ds.filter(lambda ex: tf.maximum(n_in(ex), n_out(ex)) <= max_length)
-  if training:
-    return bucket_by_two_lengths(ds, (n_in, n_out), (max_length + 1,) * 2,
-                                 (batch_tokens,) * 2, shapes)
-  edges = bucket_boundaries(max_length + 1)
-  sizes = [max(1, batch_tokens // e) for e in edges + [max_length + 1]]
-  return ds.bucket_by_sequence_length(
-      lambda ex: tf.maximum(n_in(ex), n_out(ex)), bucket_boundaries=edges,
-      bucket_batch_sizes=sizes, padded_shapes=shapes,
-      pad_to_bucket_boundary=False, drop_remainder=False)
 
 
 class Text2TextProblem(problem_lib.Problem):
@@ -109,10 +41,17 @@ class Text2TextProblem(problem_lib.Problem):
   def example_length(self, example):
     return max(len(example["inputs"]), len(example["targets"]))
 
-  def batched(self, data_dir, split, hparams, training, seed=0, shard=(1, 0)):
-    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
-    return batch_text(ds, hparams.batch_size, hparams.max_length, training,
-                      seed)
+  def batching(self, hparams):
+    """Bucketed by both lengths, ~batch_size tokens on each side; evaluation
+    by the longer one."""
+    import tensorflow as tf
+    n_in = lambda ex: tf.shape(ex["inputs"])[0]
+    n_out = lambda ex: tf.shape(ex["targets"])[0]
+    return pipeline.Batching(
+        lengths=(n_in, n_out), max_lengths=(hparams.max_length,) * 2,
+        budgets=(hparams.batch_size,) * 2,
+        eval_length=lambda ex: tf.maximum(n_in(ex), n_out(ex)),
+        padded_shapes={"inputs": [None], "targets": [None]})
 
   # --- decoding -------------------------------------------------------------
   def decode_input(self, line, data_dir, hparams):

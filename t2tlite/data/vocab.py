@@ -10,8 +10,9 @@ import json
 import os
 import random
 
+from t2tlite import registry
+
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
-_VOCAB_SPECS = {}
 
 
 class VocabSpec:
@@ -27,15 +28,26 @@ def register_vocab(name, size, text_fn, description="", symbols=()):
   """Declares a shared vocabulary; `text_fn(tmp_dir)` yields its text.
 
   `symbols` are pieces kept whole (sentencepiece user_defined_symbols),
-  e.g. the brackets of linearised parse trees.
+  e.g. the brackets of linearised parse trees. Vocabularies live in
+  registry.vocabularies beside problems and models; declaring one name
+  again is allowed only with the same size and symbols (a module imported
+  twice), anything else is an error.
   """
-  _VOCAB_SPECS[name] = VocabSpec(name, size, text_fn, description, symbols)
+  spec = VocabSpec(name, size, text_fn, description, symbols)
+  if name in registry.vocabularies:
+    old = registry.vocabularies.get(name)
+    if (old.size, old.symbols) != (spec.size, spec.symbols):
+      raise registry.RegistryError(
+          f"vocabulary '{name}' is already registered with size {old.size}"
+          f" and {len(old.symbols)} symbols")
+    return old
+  return registry.vocabularies.register(name)(spec)
 
 
 def vocab_spec(name):
-  if name not in _VOCAB_SPECS:
-    raise KeyError(f"unknown vocabulary '{name}'")
-  return _VOCAB_SPECS[name]
+  """The registered VocabSpec of `name`; an unknown name is a RegistryError
+  naming the nearest ones."""
+  return registry.vocabularies.get(name)
 
 
 def vocab_path(data_dir, name):

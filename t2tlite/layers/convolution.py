@@ -187,9 +187,16 @@ class ConvStep(keras.layers.Layer):
   def __init__(self, filters, kernel_size, dilation=1, padding="same",
                **kwargs):
     super().__init__(**kwargs)
+    self.filters, self.kernel_size = filters, kernel_size
+    self.dilation, self.padding = dilation, padding
     self.conv = SeparableConv1D(filters, kernel_size, dilation, padding,
                                 name="sepconv")
     self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
+
+  def get_config(self):
+    return {**super().get_config(), "filters": self.filters,
+            "kernel_size": self.kernel_size, "dilation": self.dilation,
+            "padding": self.padding}
 
   def init_cache(self, batch, channels, dtype=tf.float32):
     return tf.zeros([batch, self.conv.receptive_field, channels], dtype)

@@ -94,6 +94,9 @@ class CTCHead(keras.layers.Layer):
     self.vocab_size = vocab_size
     self.project = keras.layers.Dense(vocab_size, name="project")
 
+  def get_config(self):
+    return {**super().get_config(), "vocab_size": self.vocab_size}
+
   def call(self, encoded, mask, targets):
     """Returns the CTC loss per label (a scalar, float32)."""
     logits = self.project(encoded)

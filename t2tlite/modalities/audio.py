@@ -8,7 +8,7 @@ along time only, never along frequency. ConvRes is the image modality's:
   ConvRes(x, F) = MaxPool_{2, 3x3}(ConvStep_F(3x3, ConvStep_F(3x3, x)))
                   + ConvStep_{s=2}(1x1, x)
 
-Settings (all read with hparams.get, so any hparams set works):
+Settings (hparams keys; every set has them, from hparams_lib.defaults):
   audio_blocks         ConvRes blocks (default 8, the paper's).
   audio_time_strides   how many of the first blocks halve time: "audio"
                        default 2 (10 ms frames -> 40 ms), "audio_waveform"

@@ -240,11 +240,26 @@ class Trainer:
         log.info("resumed from %s at step %d", path, int(self.step))
         return path
       except Exception as e:  # pylint: disable=broad-except
+        if self.strategy is None and self._restore_streams_differ(path, e):
+          return path
         # A truncated file raises OpError, IndexError or ValueError
         # depending on where it was cut: any failure means "not complete".
         log.warning("checkpoint %s is unreadable (%s); trying the one "
                     "before", path, str(e).splitlines()[0][:200])
     return None
+
+  def _restore_streams_differ(self, path, error):
+    """A checkpoint whose model restores but whose input-stream state does
+    not (written by a version whose pipeline was built differently): it
+    resumes with streams skipped ahead, rather than from step 0."""
+    try:
+      self._restore_without_streams(path)
+    except Exception:  # pylint: disable=broad-except
+      return False
+    log.warning("checkpoint %s: its input-stream state does not fit this "
+                "version's input pipeline (%s); the streams skipped ahead "
+                "instead", path, str(error).splitlines()[0][:200])
+    return True
 
   def _restore_without_streams(self, path):
     """One device resuming a distributed run's checkpoint (no input state):

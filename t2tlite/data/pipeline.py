@@ -1,0 +1,173 @@
+"""The input pipeline: shard files -> records -> batches, for every problem.
+
+A problem says how its examples are read (`Problem.dataset`: parse and
+preprocess) and how they are grouped (`Problem.batching`: a `Batching`);
+the two functions here do the rest for every modality:
+
+  read_records(files, training, seed, shard)  the records of one split, in
+      an order that a checkpointed iterator resumes exactly;
+  batch(ds, batching, training)  drops examples over the length caps and
+      groups the rest into batches, bucketed by length where it pays.
+"""
+import dataclasses
+from typing import Callable, Optional, Tuple
+
+
+def bucket_boundaries(max_length, min_length=8, step=1.1):
+  """Geometric bucket edges, as T2T did: few buckets, little padding."""
+  edges, x = [], min_length
+  while x < max_length:
+    edges.append(x)
+    x = max(x + 1, int(x * step))
+  return edges
+
+
+@dataclasses.dataclass(frozen=True)
+class Batching:
+  """How one problem's examples are grouped into batches.
+
+  lengths       functions of an example (scalar int tensors) that the
+                batches are bucketed by: (), (one) or (inputs, targets).
+  max_lengths   the largest allowed value of each length; longer examples
+                are dropped.
+  budgets       positions per batch along each length: a bucket's batch is
+                as large as every budget allows at its upper edges. Empty:
+                `batch_size` examples per batch.
+  batch_size    examples per batch when there are no budgets (images).
+  min_lengths   the first bucket edge of each length.
+  growth        the ratio of one bucket edge to the next.
+  eval_length   the length evaluation batches are bucketed by (default the
+                first): evaluation buckets by one length, as fewer, fuller
+                batches matter more there than padding.
+  padded_shapes the padded_batch shapes; None lets tf.data infer them.
+  """
+  lengths: Tuple[Callable, ...] = ()
+  max_lengths: Tuple[int, ...] = ()
+  budgets: Tuple[int, ...] = ()
+  batch_size: int = 0
+  min_lengths: Tuple[int, ...] = ()
+  growth: float = 1.1
+  eval_length: Optional[Callable] = None
+  padded_shapes: Optional[dict] = None
+
+  def __post_init__(self):
+    if len(self.max_lengths) != len(self.lengths):
+      raise ValueError("Batching needs one max_length per length")
+    if self.budgets and len(self.budgets) != len(self.lengths):
+      raise ValueError("Batching needs one budget per length")
+    if not self.budgets and self.batch_size < 1:
+      raise ValueError("Batching needs budgets or a batch_size")
+    if self.budgets and len(self.lengths) > 2:
+      raise ValueError("Batching buckets by at most two lengths")
+
+
+def read_records(files, training, seed=0, shard=(1, 0)):
+  """The serialized records of a split's shard files.
+
+  Evaluation reads them once, in order. Training reads endless epochs, each
+  shuffled with its own seed (seed, epoch) rather than by a reshuffling
+  shuffle under repeat(): the epoch counter lives in the iterator, so a
+  checkpointed iterator resumes with exactly the order an uninterrupted
+  run would have seen. Records are shuffled within windows of 2,048, and
+  the files' order per epoch. `shard=(n, i)` keeps every n-th file from
+  the i-th (one worker's part).
+  """
+  import tensorflow as tf
+
+  def one_pass(epoch):
+    # Stateless shuffles: a stateful shuffle's seed generator cannot be
+    # checkpointed with the iterator and would restart after a resume.
+    names = tf.constant(files)
+    if epoch is not None:
+      names = tf.random.experimental.stateless_shuffle(
+          names, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+    ds = tf.data.Dataset.from_tensor_slices(names)
+    if shard[0] > 1:
+      ds = ds.shard(*shard)
+    ds = ds.interleave(tf.data.TFRecordDataset,
+                       cycle_length=min(4, len(files)),
+                       num_parallel_calls=tf.data.AUTOTUNE,
+                       deterministic=True)
+    if epoch is not None:
+      window_seed = lambda w: tf.stack([epoch * 100_003 + seed, w])
+      ds = ds.batch(2048).enumerate().map(
+          lambda w, recs: tf.random.experimental.stateless_shuffle(
+              recs, seed=window_seed(w))).unbatch()
+    return ds
+
+  if training:
+    return tf.data.Dataset.counter().flat_map(one_pass)
+  return one_pass(None)
+
+
+def batch(ds, batching, training):
+  """Examples -> batches, as `batching` says (see Batching).
+
+  Training batches are bucketed by every length (little padding on either
+  side) and, at a fixed batch size, hold exactly that many examples.
+  Evaluation batches are bucketed by `eval_length` and keep every example.
+  """
+  import tensorflow as tf
+  b = batching
+  if b.lengths:
+    caps = tuple(zip(b.lengths, b.max_lengths))
+    ds = ds.filter(lambda ex: tf.reduce_all(
+        tf.stack([fn(ex) <= cap for fn, cap in caps])))
+  mins = b.min_lengths or (8,) * len(b.lengths)
+  if not b.budgets:
+    if not b.lengths or not training:
+      return ds.padded_batch(b.batch_size, b.padded_shapes,
+                             drop_remainder=training)
+    edges = bucket_boundaries(b.max_lengths[0] + 1, mins[0], b.growth)
+    return ds.bucket_by_sequence_length(
+        b.lengths[0], bucket_boundaries=edges,
+        bucket_batch_sizes=[b.batch_size] * (len(edges) + 1),
+        padded_shapes=b.padded_shapes, pad_to_bucket_boundary=False,
+        drop_remainder=True)
+  if training and len(b.lengths) == 2:
+    caps = tuple(m + 1 for m in b.max_lengths)
+    return _bucket_by_two_lengths(ds, b.lengths, caps, b.budgets,
+                                  b.padded_shapes, mins, b.growth)
+  cap = b.max_lengths[0] + 1
+  edges = bucket_boundaries(cap, mins[0], b.growth)
+  sizes = [max(1, b.budgets[0] // e) for e in edges + [cap]]
+  key = b.lengths[0] if training else (b.eval_length or b.lengths[0])
+  return ds.bucket_by_sequence_length(
+      key, bucket_boundaries=edges, bucket_batch_sizes=sizes,
+      padded_shapes=b.padded_shapes, pad_to_bucket_boundary=False,
+      drop_remainder=False)
+
+
+def _bucket_by_two_lengths(ds, lengths, caps, budgets, padded_shapes,
+                           min_lengths, growth):
+  """Batches examples whose two lengths fall in the same pair of buckets,
+  so neither side is padded much.
+
+  Bucketing by the longer side alone left a fifth of the shorter side's
+  positions padded (a third for parsing, whose targets are longer than its
+  inputs). A bucket's batch is as large as both budgets allow at its upper
+  edges. Built on group_by_window, which a checkpointed iterator saves and
+  restores.
+  """
+  import tensorflow as tf
+  edges = [bucket_boundaries(c, m, growth) for c, m in zip(caps, min_lengths)]
+  uppers = [e + [c] for e, c in zip(edges, caps)]
+  sizes = tf.constant(
+      [[max(1, min(budgets[0] // ua, budgets[1] // ub)) for ub in uppers[1]]
+       for ua in uppers[0]], tf.int64)
+  width = len(uppers[1])
+  edge_tensors = [tf.constant(e, tf.int32) for e in edges]
+
+  def bucket(n, e):
+    return tf.reduce_sum(tf.cast(e <= n, tf.int64))
+
+  def key(ex):
+    return (bucket(lengths[0](ex), edge_tensors[0]) * width +
+            bucket(lengths[1](ex), edge_tensors[1]))
+
+  def size(k):
+    return tf.reshape(sizes, [-1])[k]
+
+  return ds.group_by_window(
+      key, lambda k, w: w.padded_batch(size(k), padded_shapes),
+      window_size_func=size)
