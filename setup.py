@@ -43,7 +43,7 @@ setup(
     package_dir=PACKAGE_DIR,
     packages=["t2tlite", "t2tlite.data", "t2tlite.train", "t2tlite.decode",
               "t2tlite.serve", "t2tlite.metrics", "t2tlite.layers",
-              "t2tlite.modalities",
+              "t2tlite.modalities", "t2tlite.experiments",
               "t2tlite.problems", "t2tlite.models", "t2tlite.models.multimodel",
               "t2tlite.hparams", "t2tlite.bin"],
     install_requires=[

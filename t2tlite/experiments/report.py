@@ -3,7 +3,7 @@
 The report holds the command and commit, each run's budget (steps, what
 they held, time, machine), the test metrics per seed and their mean ± std
 over seeds, each run against its reference run per seed (paired bootstrap)
-and over seeds (the verdict of experiment_stats.seed_verdict), the mixing
+and over seeds (the verdict of stats.seed_verdict), the mixing
 experiment's normalised comparison, and per-problem learning curves.
 """
 import glob
@@ -13,8 +13,9 @@ import os
 
 import numpy as np
 
-from t2tlite import experiment_stats as stats
-from t2tlite import experiments
+from t2tlite.experiments import plan
+from t2tlite.experiments import runner
+from t2tlite.experiments import stats
 from t2tlite.data import data_io
 
 
@@ -82,7 +83,7 @@ def compare(experiment, results, resamples=stats.MIN_RESAMPLES, cache=None):
   rows = []
   for name in _runs_in_order(results):
     for p in _problems([r for r in results if r["run"] == name]):
-      ref_name = experiments.reference_run(experiment, p)
+      ref_name = plan.reference_run(experiment, p)
       if ref_name == name:
         continue
       seeds = []
@@ -176,7 +177,7 @@ def _single_results(single_dir, problems):
   for p in problems:
     for path in sorted(glob.glob(os.path.join(single_dir or "", "runs",
                                               f"single_{p}_seed*.json"))):
-      r = experiments.load_run(path)
+      r = runner.load_run(path)
       if p in r.get("scores", {}):
         out.setdefault(p, []).append(stats.main_metric(r["scores"][p])[1])
   return out
@@ -302,7 +303,7 @@ def write(experiment, results, report_dir, info):
   data_io.write_json(os.path.join(report_dir, "results.json"),
                      {"experiment": experiment, "runs": slim,
                       "comparisons": rows}, indent=1)
-  commit, dirty = experiments.code_commit()
+  commit, dirty = runner.code_commit()
   tests = info.get("test_examples") or 0
   head = [f"# {experiment}", "",
           f"Command: `{info.get('command') or '(library call)'}`", "",

@@ -1,219 +1,263 @@
-"""The paper's experiments at small scale, as named runs and a report.
+"""The paper's experiments at small scale: named runs, trained and scored.
 
-Each experiment is a list of runs (problems, model, hparams overrides,
-mixing). Every run is the trainer CLI in a process of its own, in a folder
-of its own, so an interrupted experiment resumes where it stopped. After
-training, each problem is decoded on its held-out test split and scored with
-its own metric; the report is Markdown tables and per-problem learning
-curves (matplotlib).
+An experiment is a list of runs (problems, hparams overrides, mixing), each
+repeated per seed. Problems are chosen by what they are (their modalities
+and metrics, `problem_kind`), not by their names. Training is a callable
+the caller passes (`train_fn`, see run_experiment); this module knows no
+command-line flags.
+
+Where things go, so an experiment can run over days and machines:
+
+  <report_dir>/runs/<run>_seed<k>.json   one finished run: its test scores,
+      decoded test outputs (for the bootstrap), learning curves and budget.
+      Meant to be committed: any machine reuses it as is, untrained.
+  <work_dir>/<run>_seed<k>/              its training output_dir
+      (checkpoints; never under report_dir). A run without its JSON is
+      trained, resuming this folder when it exists.
+  <work_dir>/<run>_seed<k>.log           the training log.
+
+The plan is plan.py's; the report (tables, verdicts, plots) report.py's.
 """
 import json
 import os
+import platform
 import subprocess
-import sys
 import time
 
-import numpy as np
-
 from t2tlite.data import data_io
-from t2tlite import experiment_stats as stats
+from t2tlite.experiments import plan
 
-# The embedded real problems, one per modality pairing.
-EMBEDDED = {
-    "translation": "translate_ende_ddtp",
-    "translation_fr": "translate_enfr_ddtp",
-    "image": "image_fashion_mnist",
-    "speech": "speech_tts_en",
-    "parsing": "parsing_english_silver",
-    "caption": "image_caption_tuxpaint",
-}
-
-
-def _run(name, problems, hparams="", mixing="round_robin"):
-  return {"name": name, "problems": list(problems), "hparams": hparams,
-          "mixing": mixing}
-
-
-def experiment_runs(experiment, problems):
-  """The runs of a named experiment over the given problem set."""
-  parsing = [p for p in problems if p.startswith("parsing")]
-  images = [p for p in problems if p.startswith("image_") and
-            "caption" not in p]
-  text = [p for p in problems if p.startswith("translate")]
-  if experiment == "joint_vs_single":
-    return ([_run(f"single_{p}", [p]) for p in problems] +
-            [_run("joint", problems)])
-  if experiment == "parsing_transfer":
-    if not parsing:
-      raise ValueError("parsing_transfer needs a parsing problem")
-    p = parsing[:1]
-    return [_run("parsing_alone", p),
-            _run("parsing_with_image", p + images[:1]),
-            _run("parsing_with_all", p + [q for q in problems if q not in p])]
-  if experiment == "ablations":
-    chosen = text[:1] + images[:1]
-    return [_run("baseline", chosen),
-            _run("no_moe", chosen, "use_moe=false"),
-            _run("no_attention", chosen, "decoder_attention=false"),
-            _run("encoder_self_attention", chosen,
-                 "encoder_self_attention=true")]
-  if experiment == "mixing":
-    return [_run(f"mixing_{m.replace(':', '')}", problems, mixing=m)
-            for m in ("round_robin", "proportional", "temperature:2")]
-  raise ValueError(f"unknown experiment '{experiment}' (joint_vs_single, "
-                   "parsing_transfer, ablations, mixing)")
+# --- where a run was made -----------------------------------------------------
+def code_commit():
+  """(commit, uncommitted changes?) of this code's git checkout, or
+  (None, None) outside one."""
+  here = os.path.dirname(os.path.abspath(__file__))
+  git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True,
+                                  text=True, timeout=30)
+  try:
+    head = git("rev-parse", "HEAD")
+    if head.returncode != 0:
+      return None, None
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return head.stdout.strip(), bool(status.stdout.strip())
+  except (OSError, subprocess.SubprocessError):
+    return None, None
 
 
-def run_one(run, folder, model, hparams_set, data_dir, steps_per_problem,
-            eval_points, test_examples, seed, log):
-  """Trains one run (resuming if it was cut short) and scores its tests.
+def cpu_model():
+  """The CPU's model name (/proc/cpuinfo), else what platform says."""
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or platform.machine() or None
 
-  A finished run's result is kept beside its folder and reused as is.
+
+# --- what a run was given -----------------------------------------------------
+def steps_per_problem(output_dir):
+  """Problem -> steps trained, from the trainer's train_loss.jsonl (the last
+  line of each step counts: a resumed run appends the steps it redoes)."""
+  path = os.path.join(output_dir, "train_loss.jsonl")
+  if not os.path.exists(path):
+    return {}
+  by_step = {}
+  with open(path) as f:
+    for line in f:
+      try:
+        rec = json.loads(line)
+        by_step[rec["step"]] = rec["problem"]
+      except (ValueError, KeyError):
+        continue  # a line cut short by a kill
+  counts = {}
+  for name in by_step.values():
+    counts[name] = counts.get(name, 0) + 1
+  return counts
+
+
+def _batch_settings(output_dir):
+  """The run's resolved batch hparams and its model and hparams set (from
+  its t2tlite_run.json); ({}, {}) without one."""
+  # pylint: disable-next=import-outside-toplevel
+  from t2tlite.train import run_config
+  cfg = run_config.read(output_dir)
+  if cfg is None:
+    return {}, {}
+  values = cfg["hparams"].values()
+  keys = ("batch_size", "image_batch_size", "audio_batch_frames")
+  return ({k: values[k] for k in keys if k in values},
+          {k: cfg.get(k) for k in ("model", "hparams_set")})
+
+
+def budget(output_dir, problems, kinds):
+  """What one run trained on: steps per problem (the trainer's loss log)
+  and, from the batch settings, what those steps held. Images seen are
+  exact (steps x image_batch_size: every training batch is full); target
+  tokens are not logged by the trainer, so theirs is an upper bound,
+  steps x batch_size (padding included)."""
+  steps = steps_per_problem(output_dir)
+  batch, setting = _batch_settings(output_dir)
+  seen = {}
+  for p in problems:
+    n = steps.get(p)
+    if n is None or not batch:
+      seen[p] = None
+    elif kinds.get(p) in ("image_classification", "caption"):
+      seen[p] = {"images": n * int(batch.get("image_batch_size", 0))}
+    else:
+      seen[p] = {"target_tokens_at_most": n * int(batch.get("batch_size",
+                                                            0))}
+  return {"steps": sum(steps.values()) if steps else None,
+          "steps_per_problem": steps, "batch": batch, "seen": seen,
+          **setting}
+
+
+# --- running ------------------------------------------------------------------
+def run_paths(run_name, seed, report_dir, work_dir):
+  """(result JSON, training output_dir, training log) of one run x seed."""
+  stem = f"{run_name}_seed{seed}"
+  return (os.path.join(report_dir, "runs", stem + ".json"),
+          os.path.join(work_dir, stem), os.path.join(work_dir, stem + ".log"))
+
+
+def load_run(path):
+  """One run's result JSON."""
+  with open(path) as f:
+    return json.load(f)
+
+
+def _decoder_evaluate(data_dir):
+  """evaluate_fn(output_dir, problem, limit) -> (scores, hyps, refs): greedy
+  decoding of the test split with the trained run's last checkpoint."""
+  loaded = {}  # run_one makes one evaluate per run: one model loaded
+
+  def evaluate(output_dir, problem, limit):
+    # pylint: disable-next=import-outside-toplevel
+    from t2tlite.decode import decoder
+    if output_dir not in loaded:
+      loaded[output_dir] = decoder.Decoder(output_dir, data_dir,
+                                           "beam_size=1,batch_size=64")
+    return loaded[output_dir].evaluate(problem, "test", limit or None)
+  return evaluate
+
+
+def run_one(run, seed, cfg, log=print):
+  """Returns one run x seed's result: its committed JSON as is when there
+  is one; else trains it (resuming its output_dir) and scores its tests.
+
+  cfg: report_dir, work_dir, train_fn, evaluate_fn, steps_per_problem,
+  eval_points, test_examples (0: the whole test split), kinds.
   """
-  out = os.path.join(folder, f"{run['name']}_seed{seed}")
-  done = out + ".json"
+  done, out, log_path = run_paths(run["name"], seed, cfg["report_dir"],
+                                  cfg["work_dir"])
+  steps = cfg["steps_per_problem"] * len(run["problems"])
   if os.path.exists(done):
-    with open(done) as f:
-      return json.load(f)
-  steps = steps_per_problem * len(run["problems"])
-  overrides = ",".join(filter(None, [run["hparams"], f"seed={seed}"]))
-  cmd = [sys.executable, "-m", "t2tlite.bin.t2t_trainer",
-         f"--problems={'-'.join(run['problems'])}", f"--model={model}",
-         f"--hparams_set={hparams_set}", f"--hparams={overrides}",
-         f"--data_dir={data_dir}", f"--output_dir={out}",
-         f"--train_steps={steps}", f"--mixing={run['mixing']}",
-         f"--eval_every={max(1, steps // eval_points)}", "--eval_steps=10",
-         "--log_every=100"]
-  start = time.time()
-  with open(os.path.join(folder, f"{run['name']}_seed{seed}.log"), "a") as f:
-    proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
-  if proc.returncode != 0:
-    raise RuntimeError(f"run {run['name']} failed; see its log in {folder}")
-  train_seconds = time.time() - start
+    result = load_run(done)
+    made = [result.get(k) for k in ("steps_requested", "problems",
+                                     "mixing", "hparams")]
+    if made != [steps, run["problems"], run["mixing"], run["hparams"]]:
+      log(f"warning: reusing {done} as is, though it was made with steps, "
+          f"problems, mixing, hparams {made} (this command: {steps}, "
+          f"{run['problems']}, {run['mixing']}, {run['hparams']})")
+    return result
+  os.makedirs(cfg["work_dir"], exist_ok=True)
+  steps_before = sum(steps_per_problem(out).values())
+  commit, dirty = code_commit()
+  cpu_seconds = lambda t: (t.user + t.system + t.children_user +
+                           t.children_system)
+  wall, cpu = time.time(), cpu_seconds(os.times())
+  cfg["train_fn"](problems=run["problems"], output_dir=out, steps=steps,
+                  hparams_overrides=dict(run["hparams"]),
+                  mixing=run["mixing"], seed=seed,
+                  eval_every=max(1, steps // cfg["eval_points"]),
+                  log_path=log_path)
+  wall, cpu = time.time() - wall, cpu_seconds(os.times()) - cpu
+  evaluate = cfg.get("evaluate_fn") or _decoder_evaluate(cfg["data_dir"])
   scores, decodes = {}, {}
-  from t2tlite.decode import decoder  # pylint: disable=import-outside-toplevel
-  dec = decoder.Decoder(out, data_dir, "beam_size=1,batch_size=64")
   for p in run["problems"]:
-    scores[p], hyps, refs = dec.evaluate(p, "test", test_examples)
-    decodes[p] = {"hyps": hyps, "refs": refs}
-  curves = {}
-  for line in open(os.path.join(out, "eval.jsonl")):
-    rec = json.loads(line)
-    curves.setdefault(rec["problem"], []).append((rec["step"], rec["loss"]))
-  log(f"{run['name']} seed {seed}: {train_seconds:.0f}s, {scores}")
-  result = {"run": run["name"], "seed": seed, "problems": run["problems"],
-            "train_seconds": train_seconds, "steps": steps, "scores": scores,
-            "decodes": decodes, "curves": curves}
-  data_io.write_json(done, result)
+    scores[p], hyps, refs = evaluate(out, p, cfg["test_examples"])
+    decodes[p] = {"hyps": list(hyps), "refs": list(refs)}
+  result = {
+      "run": run["name"], "seed": seed, "problems": run["problems"],
+      "hparams": run["hparams"], "mixing": run["mixing"],
+      "steps_requested": steps, "steps_before": steps_before,
+      "budget": budget(out, run["problems"], cfg["kinds"]),
+      "train_seconds": wall, "train_cpu_seconds": cpu,
+      "commit": commit, "uncommitted_changes": dirty,
+      "cpu_model": cpu_model(), "cpus": os.cpu_count(),
+      "test_examples": {p: len(d["refs"]) for p, d in decodes.items()},
+      "scores": scores, "decodes": decodes, "curves": read_curves(out)}
+  log(f"{run['name']} seed {seed}: {wall:.0f}s, {scores}")
+  os.makedirs(os.path.dirname(done), exist_ok=True)
+  data_io.write_json(done, result, indent=1)
   return result
 
 
-def summarize(results):
-  """Markdown: one row per run, one column per problem's main metric."""
-  problems = sorted({p for r in results for p in r["problems"]})
-  by_run = {}
-  for r in results:
-    by_run.setdefault(r["run"], []).append(r)
-  head = "| run | " + " | ".join(problems) + " | train time |"
-  lines = [head, "|" + "---|" * (len(problems) + 2)]
-  for name, rs in by_run.items():
-    cells = []
-    for p in problems:
-      vals = [stats.main_metric(r["scores"][p]) for r in rs
-              if p in r["scores"]]
-      if not vals:
-        cells.append("")
-        continue
-      metric = vals[0][0]
-      xs = [v for _, v in vals]
-      cell = f"{metric} {np.mean(xs):.2f}"
-      if len(xs) > 1:
-        cell += f" ± {np.std(xs, ddof=1):.2f}"
-      cells.append(cell)
-    secs = np.mean([r["train_seconds"] for r in rs])
-    lines.append(f"| {name} | " + " | ".join(cells) + f" | {secs:.0f}s |")
-  return "\n".join(lines)
+def read_curves(output_dir):
+  """Problem -> [(step, dev loss, share of steps so far)] (eval.jsonl)."""
+  curves = {}
+  path = os.path.join(output_dir, "eval.jsonl")
+  if os.path.exists(path):
+    for line in open(path):
+      rec = json.loads(line)
+      curves.setdefault(rec["problem"], []).append(
+          (rec["step"], rec["loss"], rec.get("share_of_steps")))
+  return curves
 
 
-def reference_run(experiment, problem):
-  """The run each other run is compared with, for one problem."""
-  return {"joint_vs_single": f"single_{problem}",
-          "parsing_transfer": "parsing_alone",
-          "ablations": "baseline",
-          "mixing": "mixing_round_robin"}[experiment]
+def run_experiment(experiment, problems, report_dir, work_dir, data_dir,
+                   train_fn, steps_per_problem, eval_points=5,
+                   test_examples=0, seeds=(1,), resamples=1000,
+                   evaluate_fn=None, train_runs=None, single_dir=None,
+                   command=None, setting="", log=print):
+  """Runs (or reuses) every run x seed and writes the report.
 
-
-def compare(experiment, results, resamples=200):
-  """Markdown: each run against its reference on every shared problem, the
-  difference with a paired-bootstrap 95% interval over the test examples,
-  and whether it helped, hurt or stayed within noise."""
-  from t2tlite import registry  # pylint: disable=import-outside-toplevel
-  runs = {(r["run"], r["seed"]): r for r in results}
-  lines = ["| problem | run | seed | reference | difference [95% CI] | "
-           "verdict |", "|---|---|---|---|---|---|"]
-  for r in results:
-    for p in r["problems"]:
-      ref = runs.get((reference_run(experiment, p), r["seed"]))
-      if ref is None or ref is r or p not in ref.get("decodes", {}):
-        continue
-      metric, ref_value = stats.main_metric(ref["scores"][p])
-      a, b = ref["decodes"][p], r["decodes"][p]
-      diff, low, high = stats.paired_bootstrap(
-          registry.problem(p).score, metric, a["hyps"], b["hyps"], a["refs"],
-          resamples)
-      lines.append(
-          f"| {p} | {r['run']} | {r['seed']} | {ref['run']} ({metric} "
-          f"{ref_value:.2f}) | {diff:+.2f} [{low:+.2f}, {high:+.2f}] | "
-          f"{stats.verdict(metric, diff, low, high)} |")
-  return "\n".join(lines)
-
-
-def plot_curves(results, path):
-  """Per-problem dev loss against steps spent on that problem."""
-  import matplotlib  # pylint: disable=import-outside-toplevel
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-  problems = sorted({p for r in results for p in r["problems"]})
-  fig, axes = plt.subplots(1, len(problems), figsize=(4 * len(problems), 3),
-                           squeeze=False)
-  for ax, p in zip(axes[0], problems):
-    for r in results:
-      if p in r["curves"]:
-        n = len(r["problems"])
-        xs, ys = zip(*r["curves"][p])
-        ax.plot([x / n for x in xs], ys, label=f"{r['run']} s{r['seed']}")
-    ax.set_title(p, fontsize=9)
-    ax.set_xlabel("steps on this problem")
-    ax.set_ylabel("dev loss")
-    ax.legend(fontsize=6)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
-
-
-def run_experiment(experiment, problems, folder, model, hparams_set,
-                   data_dir, steps_per_problem, eval_points=5,
-                   test_examples=200, seeds=(1,), log=print):
-  os.makedirs(folder, exist_ok=True)
-  results = []
+  train_fn(problems, output_dir, steps, hparams_overrides, mixing, seed,
+  eval_every, log_path) trains one run to `steps` in total, resuming
+  output_dir if it holds a run; hparams_overrides is a dict, mixing a
+  t2tlite.train.mixing spec. evaluate_fn(output_dir, problem, limit) ->
+  (scores, hyps, refs) scores a trained run on a test split (default: the
+  decoder, greedy). train_runs: names of the runs this call may train (None:
+  all); a run that is neither committed nor trainable is left out of the
+  report. single_dir: a joint_vs_single report_dir, whose single-task
+  results the mixing report normalises by. Returns the report's Markdown.
+  """
+  # pylint: disable-next=import-outside-toplevel
+  from t2tlite.experiments import report
+  report_dir, work_dir = os.path.abspath(report_dir), os.path.abspath(work_dir)
+  if (work_dir + os.sep).startswith(report_dir + os.sep):
+    raise plan.ExperimentError(f"work_dir {work_dir} is inside report_dir "
+                          f"{report_dir}: checkpoints would be committed "
+                          "with the report")
+  kinds = plan.problem_kinds(problems)
+  sizes = (plan.train_sizes(problems, data_dir) if experiment == "mixing"
+           else None)
+  runs = plan.experiment_runs(experiment, problems, kinds, sizes)
+  unknown = sorted(set(train_runs or ()) - {r["name"] for r in runs})
+  if unknown:
+    raise plan.ExperimentError(
+        f"{experiment} has no run {', '.join(unknown)} "
+        f"(its runs: {', '.join(r['name'] for r in runs)})")
+  cfg = {"report_dir": report_dir, "work_dir": work_dir,
+         "data_dir": data_dir, "train_fn": train_fn,
+         "evaluate_fn": evaluate_fn, "steps_per_problem": steps_per_problem,
+         "eval_points": eval_points, "test_examples": test_examples,
+         "kinds": kinds}
+  results, missing = [], []
   for seed in seeds:
-    for run in experiment_runs(experiment, problems):
-      results.append(run_one(run, folder, model, hparams_set, data_dir,
-                             steps_per_problem, eval_points, test_examples,
-                             seed, log))
-  with open(os.path.join(folder, "results.json"), "w") as f:
-    json.dump(results, f, indent=1)
-  table = summarize(results)
-  plot = os.path.join(folder, "curves.png")
-  plot_curves(results, plot)
-  budget = (f"{steps_per_problem} steps per problem per run, model {model}, "
-            f"hparams {hparams_set}, seeds {list(seeds)}, test examples "
-            f"per problem {test_examples}; total training time "
-            f"{sum(r['train_seconds'] for r in results):.0f}s")
-  report = (f"# {experiment}\n\n{budget}\n\n{table}\n\n"
-            f"## Against the reference run\n\n"
-            f"{compare(experiment, results)}\n\n"
-            f"![learning curves](curves.png)\n")
-  with open(os.path.join(folder, "report.md"), "w") as f:
-    f.write(report)
-  return report
+    for run in runs:
+      done = run_paths(run["name"], seed, report_dir, work_dir)[0]
+      if (os.path.exists(done) or train_runs is None or
+          run["name"] in train_runs):
+        results.append(run_one(run, seed, cfg, log))
+      else:
+        missing.append(f"{run['name']} seed {seed}")
+  return report.write(
+      experiment, results, report_dir,
+      {"steps_per_problem": steps_per_problem, "seeds": list(seeds),
+       "test_examples": test_examples, "resamples": resamples,
+       "setting": setting, "command": command, "missing": missing,
+       "single_dir": single_dir, "work_dir": work_dir,
+       "cache": os.path.join(work_dir, "bootstrap_cache.json")})

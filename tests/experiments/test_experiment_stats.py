@@ -3,7 +3,7 @@ noise) and the verdict over seeds (seed noise)."""
 import numpy as np
 import pytest
 
-from t2tlite import experiment_stats as stats
+from t2tlite.experiments import stats
 
 
 def _accuracy(hyps, refs):
