@@ -16,7 +16,8 @@
 # test report), eval.jsonl (the dev curve), t2tlite_run.json and the decoded
 # test outputs (decoded/<problem>.tsv).
 # Environment: WORK (default ./t2t_work), STEPS (joint steps, default
-# 12000), EVAL_EVERY (2000), BEAM (4), TEST_LIMIT (0: the full test splits).
+# 10000: what fits 2 hours with datagen and the test decode), EVAL_EVERY
+# (2000), BEAM (4), TEST_LIMIT (0: the full test splits).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091
@@ -25,7 +26,7 @@ bash "$ROOT/scripts/debian_deps.sh" main
 MODE="${1:-joint}"
 PROBLEM="${2:-}"
 WORK="${WORK:-$ROOT/t2t_work}"
-STEPS="${STEPS:-12000}"
+STEPS="${STEPS:-10000}"
 EVAL_EVERY="${EVAL_EVERY:-2000}"
 BEAM="${BEAM:-4}"
 PROBLEMS=(translate_ende_ddtp translate_enfr_ddtp image_fashion_mnist
