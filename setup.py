@@ -81,13 +81,23 @@ setup(
         # imports them.
         "bench": ["torch==2.13.0", "transformers>=4.40"],
     },
-    entry_points={"console_scripts": [
-        "t2tlite-avg-checkpoints=t2tlite.bin.t2t_avg_checkpoints:run",
-        "t2tlite-datagen=t2tlite.bin.t2t_datagen:run",
-        "t2tlite-trainer=t2tlite.bin.t2t_trainer:run",
-        "t2tlite-decoder=t2tlite.bin.t2t_decoder:run",
-        "t2tlite-experiment=t2tlite.bin.t2t_experiment:run",
-        "t2tlite-exporter=t2tlite.bin.t2t_exporter:run",
-        "t2tlite-serve=t2tlite.bin.t2t_serve:run",
-    ]},
+    entry_points={
+        # The built-in plugins, found by registry.load_plugins (the library
+        # imports none of them). Another package adds its own problems,
+        # models or hparams sets the same way, under its own names.
+        "t2tlite.plugins": [
+            "problems=t2tlite.problems",
+            "models=t2tlite.models",
+            "hparams=t2tlite.hparams",
+        ],
+        "console_scripts": [
+            "t2tlite-avg-checkpoints=t2tlite.bin.t2t_avg_checkpoints:run",
+            "t2tlite-datagen=t2tlite.bin.t2t_datagen:run",
+            "t2tlite-trainer=t2tlite.bin.t2t_trainer:run",
+            "t2tlite-decoder=t2tlite.bin.t2t_decoder:run",
+            "t2tlite-experiment=t2tlite.bin.t2t_experiment:run",
+            "t2tlite-exporter=t2tlite.bin.t2t_exporter:run",
+            "t2tlite-serve=t2tlite.bin.t2t_serve:run",
+        ],
+    },
 )

@@ -1,7 +1,9 @@
 """t2tlite: a Tensor2Tensor-style multi-task framework on TensorFlow 2.
 
-`import t2tlite` registers every built-in problem, model, hparams set and
-modality.
+`import t2tlite` registers the built-in modalities. Problems, models and
+hparams sets are plugins: the first registry lookup or registration imports
+every package of the "t2tlite.plugins" entry-point group, the built-ins
+first (registry.load_plugins).
 """
 import contextlib as _contextlib
 import os as _os
@@ -57,9 +59,6 @@ from t2tlite.registry import (register_problem, register_model,  # noqa
 from t2tlite.hparams_lib import HParams  # noqa: F401
 
 from t2tlite import modalities  # noqa: F401,E402
-from t2tlite import problems  # noqa: F401,E402
-from t2tlite import models  # noqa: F401,E402
-from t2tlite import hparams  # noqa: F401,E402
 
 from t2tlite.serve.api import load  # noqa: F401,E402
 

@@ -5,8 +5,16 @@ duplicate name raises; an unknown name raises with the nearest names. A name
 can also be an alias of another (`register_problem_alias("translate_ende",
 "translate_ende_ddtp")`): it resolves at lookup, so the target may be
 registered after its alias.
+
+Plugins are found, not imported by the library: the packages installed
+under the "t2tlite.plugins" entry-point group (t2tlite's own problems,
+models and hparams sets, declared in its setup.py, and any other installed
+package's) are imported by `load_plugins`, which the first registration or
+lookup calls. `import t2tlite` itself imports none of them.
 """
 import difflib
+import importlib
+import importlib.metadata
 import re
 
 from t2tlite import errors
@@ -14,6 +22,39 @@ from t2tlite import errors
 
 class RegistryError(errors.UserError, KeyError):
   """A name that is unknown or registered twice."""
+
+
+PLUGIN_GROUP = "t2tlite.plugins"
+# t2tlite's own plugins load first, in this order, then other packages'.
+BUILTIN_PLUGINS = ("problems", "models", "hparams")
+_plugins = {"state": "unloaded"}
+
+
+def load_plugins():
+  """Imports every package of the "t2tlite.plugins" entry-point group,
+  once, t2tlite's own first; every lookup (and a new task token) calls it.
+  A name registered twice fails whichever registration comes second."""
+  if _plugins["state"] != "unloaded":
+    return
+  _plugins["state"] = "loading"
+  try:
+    found = [ep for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP)]
+    own = {ep.name: ep for ep in found
+           if ep.value.startswith("t2tlite.")}
+    if set(BUILTIN_PLUGINS) - set(own):
+      raise RegistryError(
+          "t2tlite's built-in problems, models and hparams sets are not "
+          f"declared (no {PLUGIN_GROUP} entry points): install t2tlite "
+          "with pip (pip install -e . in its repository, or "
+          "scripts/setup_env.sh)")
+    others = sorted((ep for ep in found if ep.name not in own or
+                     own[ep.name] is not ep), key=lambda e: (e.value, e.name))
+    for ep in [own[n] for n in BUILTIN_PLUGINS] + others:
+      importlib.import_module(ep.value)
+  except BaseException:
+    _plugins["state"] = "unloaded"
+    raise
+  _plugins["state"] = "loaded"
 
   def __str__(self):  # KeyError quotes its message; we want it plain.
     return str(self.args[0]) if self.args else ""
@@ -81,6 +122,7 @@ class Registry:
   def resolve(self, name):
     """The registered name that `name` stands for: itself, unless it is an
     alias (followed through aliases of aliases)."""
+    load_plugins()
     seen = [name]
     while name in self._aliases:
       name = self._aliases[name]
@@ -91,13 +133,16 @@ class Registry:
     return name
 
   def is_alias(self, name):
+    load_plugins()
     return name in self._aliases
 
   def aliases(self):
     """{alias: the name it stands for}, as registered."""
+    load_plugins()
     return dict(sorted(self._aliases.items()))
 
   def suggest(self, name, n=3):
+    load_plugins()
     return difflib.get_close_matches(
         name, list(self._items) + list(self._aliases), n=n, cutoff=0.5)
 
@@ -124,6 +169,7 @@ class Registry:
 
   def names(self):
     """Registered names (aliases not included: see aliases())."""
+    load_plugins()
     return sorted(self._items)
 
 
@@ -144,6 +190,7 @@ class TaskTokens:
 
   def register(self, name):
     """Adds an output space (idempotent); returns its id."""
+    load_plugins()
     if not name or not isinstance(name, str):
       raise RegistryError(f"a task token is a non-empty name, not {name!r}")
     if name not in self._ids:
@@ -154,6 +201,7 @@ class TaskTokens:
 
   def id(self, name):
     """The id of a registered task token; an unknown name is an error."""
+    load_plugins()
     if name not in self._ids:
       close = difflib.get_close_matches(name, list(self._ids), n=3,
                                         cutoff=0.5)
@@ -164,9 +212,11 @@ class TaskTokens:
     return self._ids[name]
 
   def __contains__(self, name):
+    load_plugins()
     return name in self._ids
 
   def names(self):
+    load_plugins()
     return sorted(self._ids, key=self._ids.get)
 
 

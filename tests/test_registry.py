@@ -99,3 +99,50 @@ def test_vocabularies_are_registered_and_a_misspelt_one_is_an_error():
                               symbols=spec.symbols) is spec
   with pytest.raises(registry.RegistryError, match="already registered"):
     vocab.register_vocab(ddtp.SHARED_VOCAB, spec.size + 1, spec.text_fn)
+
+
+def test_import_t2tlite_imports_no_plugin_and_a_lookup_finds_them():
+  import subprocess
+  import sys
+  code = ("import sys, t2tlite\n"
+          "assert 't2tlite.problems' not in sys.modules\n"
+          "assert 't2tlite.models' not in sys.modules\n"
+          "from t2tlite import registry\n"
+          "registry.problem('translate_ende_ddtp')\n"
+          "registry.model('multimodel')\n"
+          "registry.hparams('multimodel_small')\n"
+          "print('ok')\n")
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, check=True)
+  assert out.stdout.strip() == "ok"
+
+
+def test_an_installed_package_adds_plugins_through_entry_points(
+    tmp_path, monkeypatch):
+  import importlib.metadata
+  (tmp_path / "tmp_t2t_plugin.py").write_text(
+      "from t2tlite import registry\n"
+      "from t2tlite.problems import image_digits\n"
+      "@registry.register_problem('tmp_plugin_digits')\n"
+      "class Digits(image_digits.ImageDigits):\n"
+      "  pass\n")
+  monkeypatch.syspath_prepend(str(tmp_path))
+  found = list(importlib.metadata.entry_points(group=registry.PLUGIN_GROUP))
+  assert sorted(ep.value for ep in found if ep.value.startswith("t2tlite."))\
+      == ["t2tlite.hparams", "t2tlite.models", "t2tlite.problems"]
+  extra = importlib.metadata.EntryPoint(
+      "digits", "tmp_t2t_plugin", registry.PLUGIN_GROUP)
+  monkeypatch.setattr(importlib.metadata, "entry_points",
+                      lambda group=None: found + [extra])
+  monkeypatch.setitem(registry._plugins, "state", "unloaded")  # pylint: disable=protected-access
+  try:
+    assert registry.problem("tmp_plugin_digits").name == "tmp_plugin_digits"
+  finally:
+    registry.problems.unregister("tmp_plugin_digits")
+  # Without t2tlite's own entry points (not installed with pip): one clear
+  # error, not empty registries.
+  monkeypatch.setattr(importlib.metadata, "entry_points",
+                      lambda group=None: [])
+  monkeypatch.setitem(registry._plugins, "state", "unloaded")  # pylint: disable=protected-access
+  with pytest.raises(registry.RegistryError, match="install t2tlite"):
+    registry.problem("translate_ende_ddtp")
