@@ -32,6 +32,9 @@ flags.DEFINE_string("model", "multimodel", "The registered model that every "
 flags.DEFINE_string("hparams_set", "multimodel_tiny", "The registered "
                     "hyperparameter set every run starts from.",
                     flag_values=FV)
+flags.DEFINE_string("hparams", "", "Overrides of --hparams_set for every "
+                    "run (e.g. dropout=0.2); each run's own switches and its "
+                    "seed are applied after them.", flag_values=FV)
 flags.DEFINE_string("data_dir", None, "Where t2tlite-datagen wrote the "
                     "problems' data (run it first).", flag_values=FV)
 flags.DEFINE_string("report_dir", None, "Where the report (report.md, "
@@ -68,11 +71,12 @@ flags.DEFINE_string("train_runs", "all", "Which runs this call may train, "
                     flag_values=FV)
 
 
-def hparams_text(overrides, seed):
-  """{'use_moe': False}, 3 -> 'use_moe=false,seed=3' (--hparams)."""
+def hparams_text(overrides, seed, base=""):
+  """{'use_moe': False}, 3, 'dropout=0.2' ->
+  'dropout=0.2,use_moe=false,seed=3' (the trainer's --hparams)."""
   items = [f"{k}={str(v).lower() if isinstance(v, bool) else v}"
            for k, v in overrides.items()]
-  return ",".join(items + [f"seed={seed}"])
+  return ",".join(([base] if base else []) + items + [f"seed={seed}"])
 
 
 def command_line(fv):
@@ -92,7 +96,7 @@ def trainer_fn(fv, eval_steps=10, log_every=100):
     cmd = [sys.executable, "-m", "t2tlite.bin.t2t_trainer",
            f"--problems={'-'.join(problems)}", f"--model={fv.model}",
            f"--hparams_set={fv.hparams_set}",
-           f"--hparams={hparams_text(hparams_overrides, seed)}",
+           f"--hparams={hparams_text(hparams_overrides, seed, fv.hparams)}",
            f"--data_dir={fv.data_dir}", f"--output_dir={output_dir}",
            f"--train_steps={steps}", f"--mixing={mixing}",
            f"--eval_every={eval_every}", f"--eval_steps={eval_steps}",
@@ -137,7 +141,8 @@ def main(fv):
       trainer_fn(fv), fv.steps_per_problem, test_examples=fv.test_examples,
       seeds=seeds, resamples=fv.resamples, train_runs=train_runs,
       single_dir=fv.single_dir, command=command_line(fv),
-      setting=f"Model {fv.model}, hparams set {fv.hparams_set}; ",
+      setting=(f"Model {fv.model}, hparams set {fv.hparams_set}" +
+               (f" + {fv.hparams}" if fv.hparams else "") + "; "),
       log=lambda m: print(m, file=sys.stderr))
   print(report)
 

@@ -308,6 +308,8 @@ def test_resamples_default_to_1000_and_fewer_are_refused(tmp_path, capsys):
   assert "--resamples=100 is below 1000" in capsys.readouterr().err
   assert t2t_experiment.hparams_text({"use_moe": False, "x": 2}, 3) == (
       "use_moe=false,x=2,seed=3")
+  assert t2t_experiment.hparams_text({"use_moe": False}, 3, "dropout=0.2") \
+      == "dropout=0.2,use_moe=false,seed=3"
 
 
 def test_the_command_trains_a_missing_run_for_real(zen_data, tmp_path):
@@ -318,7 +320,8 @@ def test_the_command_trains_a_missing_run_for_real(zen_data, tmp_path):
     t2t_experiment.run([
         "x", "--experiment=joint_vs_single", f"--usr_dir={USR_DIR}",
         "--problems=zen_reverse-zen_reverse_rev", "--model=transformer",
-        "--hparams_set=zen_tiny", f"--data_dir={zen_data}",
+        "--hparams_set=zen_tiny", "--hparams=dropout=0.15",
+        f"--data_dir={zen_data}",
         f"--report_dir={report_dir}", f"--work_dir={work_dir}",
         "--steps_per_problem=2", "--train_runs=single_zen_reverse"])
   assert e.value.code == 0, (work_dir / "single_zen_reverse_seed1.log"
@@ -336,4 +339,6 @@ def test_the_command_trains_a_missing_run_for_real(zen_data, tmp_path):
   text = (report_dir / "report.md").read_text()
   assert "Not yet run (left out): single_zen_reverse_rev seed 1, joint" in text
   assert "--train_runs=single_zen_reverse" in text
-  assert (work_dir / "single_zen_reverse_seed1" / "t2tlite_run.json").exists()
+  from t2tlite.train import run_config
+  hp = run_config.read(str(work_dir / "single_zen_reverse_seed1"))["hparams"]
+  assert hp.dropout == 0.15 and hp.seed == 1
