@@ -51,15 +51,24 @@ def table(root):
   joint = load(os.path.join(root, "joint", "metrics.json"))
   rows = ["| problem | target | MultiModel joint | MultiModel alone | "
           "reference recipe |", "| --- | --- | --- | --- | --- |"]
+  trained = (joint or {}).get("problems")
   for name in PROBLEMS:
+    reports = {mode: load(os.path.join(root, f"{mode}_{name}", "metrics.json"))
+               for mode in ("single", "reference")}
+    if trained and name not in trained and not any(reports.values()):
+      continue  # a problem the joint run no longer trains, never run alone
     metric, op, bound = main_job_report.QUALITY_TARGETS[name]
     target = (f"{metric} >= {bound:g} x constant caption"
               if op == ">=x_constant" else f"{metric} {op} {bound:g}")
     cols = [cell(joint, name, metric) or
             "not run: `bash scripts/quality_run.sh`"]
     for mode in ("single", "reference"):
-      report = load(os.path.join(root, f"{mode}_{name}", "metrics.json"))
-      cols.append(cell(report, name, metric) or
+      report = reports[mode]
+      text = cell(report, name, metric)
+      if text and joint and report.get("hparams_set") not in (
+          None, joint.get("hparams_set")):
+        text += f" ({report['hparams_set']}, commit {report['commit'][:7]})"
+      cols.append(text or
                   f"not run: `bash scripts/quality_run.sh {mode} {name}`")
     if name == "image_caption_tuxpaint":
       cols[2] = "(the constant caption, in the joint column)"
