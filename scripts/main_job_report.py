@@ -14,13 +14,12 @@ import argparse
 import collections
 import json
 import os
-import platform
-import subprocess
 import time
 
 import t2tlite  # noqa: F401  (registers the problems, models and sets)
 from t2tlite.data import data_io
 from t2tlite.decode import decoder as decoder_lib
+from t2tlite.experiments import runner
 
 # problem -> (metric, "min" or "max" target, value); captions: a multiple of
 # the best constant caption's BLEU. "main": the main job's targets,
@@ -60,25 +59,8 @@ def best_constant(problem, data_dir, hparams, refs):
                                           refs)["bleu"]
 
 
-def cpu_model():
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor()
-
-
 def commit():
-  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  try:
-    return subprocess.run(["git", "-C", root, "rev-parse", "HEAD"],
-                          capture_output=True, text=True,
-                          check=True).stdout.strip()
-  except (OSError, subprocess.CalledProcessError):
-    return "unknown"
+  return runner.code_commit()[0] or "unknown"
 
 
 def check(target, value, constant=None):
@@ -176,7 +158,7 @@ def main():
             f"    out: {s['output'][:150]}")
   if args.json:
     data_io.write_json(args.json, {
-        "commit": commit(), "cpu": cpu_model(), "cores": os.cpu_count(),
+        "commit": commit(), "cpu": runner.cpu_model(), "cores": os.cpu_count(),
         "output_dir": os.path.abspath(args.output_dir),
         "hparams_set": dec.cfg.get("hparams_set"),
         "problems": list(dec.problems), "step": step,

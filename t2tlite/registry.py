@@ -38,17 +38,16 @@ def load_plugins():
     return
   _plugins["state"] = "loading"
   try:
-    found = [ep for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP)]
-    own = {ep.name: ep for ep in found
-           if ep.value.startswith("t2tlite.")}
+    found = list(importlib.metadata.entry_points(group=PLUGIN_GROUP))
+    own = {ep.name: ep for ep in found if ep.value.startswith("t2tlite.")}
     if set(BUILTIN_PLUGINS) - set(own):
       raise RegistryError(
           "t2tlite's built-in problems, models and hparams sets are not "
           f"declared (no {PLUGIN_GROUP} entry points): install t2tlite "
           "with pip (pip install -e . in its repository, or "
           "scripts/setup_env.sh)")
-    others = sorted((ep for ep in found if ep.name not in own or
-                     own[ep.name] is not ep), key=lambda e: (e.value, e.name))
+    others = sorted((ep for ep in found if ep not in own.values()),
+                    key=lambda e: (e.value, e.name))
     for ep in [own[n] for n in BUILTIN_PLUGINS] + others:
       importlib.import_module(ep.value)
   except BaseException:
