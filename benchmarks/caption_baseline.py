@@ -9,7 +9,9 @@ import argparse
 import collections
 
 import t2tlite  # noqa: F401
+from t2tlite import metrics
 from t2tlite import registry
+from t2tlite.data import pipeline
 
 
 def main():
@@ -21,10 +23,11 @@ def main():
   p = registry.problem(args.problem)
   hp = registry.hparams("multimodel_small")
   train = collections.Counter(
-      ref for _, ref in p.eval_pairs(args.data_dir, "train", hp))
+      ref for _, ref in pipeline.eval_pairs(p, args.data_dir, "train", hp))
   best, count = train.most_common(1)[0]
-  refs = [ref for _, ref in p.eval_pairs(args.data_dir, args.split, hp)]
-  scores = p.score([best] * len(refs), refs)
+  refs = [ref for _, ref in
+          pipeline.eval_pairs(p, args.data_dir, args.split, hp)]
+  scores = metrics.score(p, [best] * len(refs), refs)
   print(f"most frequent training target ({count} of {sum(train.values())}):"
         f" {best!r}")
   print(f"{args.problem} {args.split} ({len(refs)} examples), constant "

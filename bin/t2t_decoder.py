@@ -224,6 +224,7 @@ def decode_split(dec, fv):
 
 def main(fv):
   from t2tlite.decode import decoder
+  from t2tlite import metrics
   cli.require(PROG, fv, "output_dir", "problem")
   report = lambda msg: print(f"{PROG}: {msg}", file=sys.stderr)
   if fv.checkpoint_average < 0:
@@ -262,7 +263,7 @@ def main(fv):
         name).targets_are_sequence:  # n-best lines: score each one's best
       outputs = [(decoder.split_nbest(o) or [("", 0.0)])[0][0]
                  for o in outputs]
-    scores = problem.score(outputs, refs)
+    scores = metrics.score(problem, outputs, refs)
     text = cli.format_metrics(scores, sep="=", joiner=" ")
     signature = cli.bleu_signature(scores, outputs, refs)
     if signature:

@@ -7,11 +7,11 @@ shared 8k subword vocabulary, so parsing shares the text modality with
 translation. Decoded trees are scored by labelled bracket F1 as evalb
 computes it (rules in t2tlite/metrics/evalb.py).
 
-Decoding is constrained (decode_constraint, t2tlite/decode/tree_constraint.py):
+Decoding is constrained (the "tree" codec, t2tlite/data/codecs/tree.py):
 every decoded tree is well formed and its leaves are exactly the input's
 words as linearize() writes them (XX, punctuation, or the words of the
 _words problems). A tree decoded from a user's line is printed with the
-user's words in place of the leaves (format_output_for_input; decode
+user's words in place of the leaves (the tree codec's to_text; decode
 hparam tree_words=False keeps the placeholders); evaluation scores the
 placeholder trees.
 
@@ -22,70 +22,17 @@ placeholder trees.
   parsing_english_silver_words the same, words kept
 """
 import json
-import logging
 import os
-import re
 import time
 
 from t2tlite.data import data_io
-from t2tlite.metrics import evalb
 from t2tlite import registry
 from t2tlite.data import text_problem
 from t2tlite.data import trees as trees_lib
-from t2tlite.data import vocab as vocab_lib
+from t2tlite.data.codecs.tree import tokenize_words, with_words  # noqa: F401
 # Registers the shared vocabulary ("shared_subword_8k") and gives sentences.
 from t2tlite.problems import ddtp
 
-log = logging.getLogger("t2tlite")
-
-
-def tokenize_words(line):
-  """A raw sentence split like the training inputs: punctuation apart.
-
-  Commas, semicolons, colons, quotes and brackets at a word's edges become
-  words of their own, and so does the final . ? or ! of the line; "e.g."
-  or "3:00" inside a sentence stay whole. Text already tokenised is left
-  as it is.
-  """
-  tokens = line.split()
-  final = []
-  if tokens and len(tokens[-1]) > 1 and tokens[-1][-1] in ".?!":
-    if not re.fullmatch(r"(\w\.)+", tokens[-1]):  # Keep "e.g.", "U.S.".
-      tokens[-1], final = tokens[-1][:-1], [tokens[-1][-1]]
-  words = []
-  for token in tokens:
-    lead = re.match(r"^[(\"'`\[{]*", token).group()
-    token = token[len(lead):]
-    tail = re.search(r"[)\"'\]},;:]*$", token).group()
-    token = token[:len(token) - len(tail)]
-    words.extend(lead)
-    if token:
-      words.append(token)
-    words.extend(tail)
-  return " ".join(words + final)
-
-
-def with_words(tree_text, words):
-  """A linearised tree with its leaves replaced by `words` (escaped), in
-  order. The tree's leaves may be fewer than the words (an input cut at
-  max_length): the first ones are used. Not a well-formed tree, or more
-  leaves than words: returned unchanged."""
-  try:
-    tree = trees_lib.rebuild(tree_text)
-  except trees_lib.MalformedTree:
-    return tree_text
-  if len(tree.leaves()) > len(words):
-    return tree_text
-  tokens, out, n, i = trees_lib.tokenize(tree_text), [], 0, 0
-  while i < len(tokens):
-    if tokens[i] == "(":  # rebuild() checked that a label follows
-      out.append("(" + tokens[i + 1])
-      i += 2
-      continue
-    out.append(")" if tokens[i] == ")" else trees_lib.escape_word(words[n]))
-    n += tokens[i] != ")"
-    i += 1
-  return " ".join(out)
 
 
 class ParsingProblem(text_problem.Text2TextProblem):
@@ -98,16 +45,11 @@ class ParsingProblem(text_problem.Text2TextProblem):
   vocab_name = ddtp.SHARED_VOCAB
   num_shards = {"train": 4, "dev": 1, "test": 1}
   metrics = ("labelled_f1", "unlabelled_f1", "exact_match", "malformed")
+  input_codec = "words"   # t2tlite/data/codecs/tree.py: the sentence split
+  target_codec = "tree"   # into words; decoding constrained to trees
   max_decode_length = 384
   keep_words = False  # False: words become trees_lib.PLACEHOLDER ("XX").
   keep_pos = False    # Part-of-speech preterminals (PTB only).
-
-  def decode_length(self, inputs_length, extra_length=50):
-    # A linearised tree is about 2-3 pieces per input piece (brackets and
-    # placeholders), so the text default (inputs + 50) would cut it short.
-    # Constrained decoding raises this to what the input's smallest tree
-    # needs where that is more (tree_constraint.min_length).
-    return min(self.max_decode_length, 3 * inputs_length + extra_length)
 
   def trees(self, tmp_dir, split):
     """Yields the split's trees (trees_lib.Tree, already normalised)."""
@@ -127,90 +69,6 @@ class ParsingProblem(text_problem.Text2TextProblem):
   def text_pairs(self, tmp_dir, split):
     for tree in self.trees(tmp_dir, split):
       yield trees_lib.sentence(tree), self.linearize(tree)
-
-  # --- decoding -------------------------------------------------------------
-  def decode_input(self, line, data_dir, hparams):
-    words = tokenize_words(line)
-    if not words:
-      raise ValueError("empty sentence")
-    return super().decode_input(words, data_dir, hparams)
-
-  def _piece_texts(self, data_dir):
-    """The vocabulary's pieces as strings, by id (cached)."""
-    cache = self.__dict__.setdefault("_piece_text_cache", {})
-    if data_dir not in cache:
-      import sentencepiece as spm
-      sp = spm.SentencePieceProcessor(model_file=self.vocab(data_dir).path)
-      cache[data_dir] = [sp.id_to_piece(i)
-                         for i in range(sp.get_piece_size())]
-    return cache[data_dir]
-
-  def input_words(self, ids, data_dir):
-    """Model input ids -> [(word, its piece ids)], up to EOS.
-
-    Words are split where sentencepiece splits them, at a piece that
-    begins with "\u2581", so an unknown character (which decodes as
-    " \u2047 ") stays inside its word: every input word is one word here,
-    as it was one leaf of the training tree. (A word of unknown
-    characters only, e.g. a rare dash, reads as "\u2047", not as
-    punctuation.)
-    """
-    texts = self._piece_texts(data_dir)
-    groups = []
-    for i in ids:
-      i = int(i)
-      if i == vocab_lib.EOS_ID:
-        break
-      if i == vocab_lib.PAD_ID:
-        continue
-      if not groups or (i < len(texts) and texts[i].startswith("\u2581")):
-        groups.append([])
-      groups[-1].append(i)
-    vocab = self.vocab(data_dir)
-    words = [("".join(vocab.decode(g).split()), g) for g in groups]
-    # A word of no text: a lone "\u2581" where max_length cut the input.
-    return [(w, g) for w, g in words if w]
-
-  def tree_leaves(self, ids, data_dir):
-    """The leaves the tree of input ids must have, as linearize() writes
-    them: [(leaf text, its piece ids)]. A leaf spelled as its input word
-    keeps the word's own pieces (its encoding in the target too); XX and
-    escaped words (-LRB-) are encoded afresh."""
-    vocab = self.vocab(data_dir)
-    out = []
-    for word, pieces in self.input_words(ids, data_dir):
-      leaf = self.leaf(word)
-      out.append((leaf, pieces if leaf == word else vocab.encode(leaf)))
-    return out
-
-  def decode_constraint(self, data_dir):
-    """A tree_constraint.TreeDecoding for this vocabulary, or None (with a
-    warning) when the vocabulary splits the bracket pieces."""
-    from t2tlite.decode import tree_constraint
-    try:
-      return tree_constraint.TreeDecoding(
-          self.vocab(data_dir), trees_lib.PHRASE_LABELS,
-          lambda ids: [p for _, p in self.tree_leaves(ids, data_dir)])
-    except ValueError as e:
-      log.warning("%s: decoding unconstrained: %s", self.name, e)
-      return None
-
-  def format_output(self, ids, data_dir, decode_hparams):
-    """The decoded tree on one line, as decoded (score() repairs it)."""
-    return " ".join(self.vocab(data_dir).decode(ids).split())
-
-  def format_output_for_input(self, ids, line, data_dir, decode_hparams):
-    """The tree decoded from a user's line, with the line's own words as
-    its leaves (decode hparam tree_words, default on). A tree that is not
-    well formed or whose leaves do not line up with the words is printed
-    as decoded."""
-    text = self.format_output(ids, data_dir, decode_hparams)
-    if not decode_hparams.get("tree_words", True):
-      return text
-    return with_words(text, tokenize_words(line).split())
-
-  def score(self, hypotheses, references):
-    return evalb.score(hypotheses, references, pos_tags=self.keep_pos)
 
 
 # --- Penn Treebank (WSJ) ---------------------------------------------------

@@ -17,7 +17,9 @@ import os
 import time
 
 import t2tlite  # noqa: F401  (registers the problems, models and sets)
+from t2tlite import metrics
 from t2tlite.data import data_io
+from t2tlite.data import pipeline
 from t2tlite.decode import decoder as decoder_lib
 from t2tlite.experiments import runner
 
@@ -50,12 +52,13 @@ TARGETS = {"main": MAIN_TARGETS, "quality": QUALITY_TARGETS}
 def best_constant(problem, data_dir, hparams, refs):
   """(caption, its dev BLEU, its BLEU on `refs`): the training caption that
   scores best on the whole dev split."""
-  train = collections.Counter(
-      ref for _, ref in problem.eval_pairs(data_dir, "train", hparams))
-  dev = [ref for _, ref in problem.eval_pairs(data_dir, "dev", hparams)]
-  scored = [(problem.score([c] * len(dev), dev)["bleu"], c) for c in train]
+  pairs = lambda split: pipeline.eval_pairs(problem, data_dir, split, hparams)
+  train = collections.Counter(ref for _, ref in pairs("train"))
+  dev = [ref for _, ref in pairs("dev")]
+  scored = [(metrics.score(problem, [c] * len(dev), dev)["bleu"], c)
+            for c in train]
   dev_bleu, caption = max(scored)
-  return caption, dev_bleu, problem.score([caption] * len(refs),
+  return caption, dev_bleu, metrics.score(problem, [caption] * len(refs),
                                           refs)["bleu"]
 
 

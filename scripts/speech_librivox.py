@@ -63,6 +63,7 @@ def main(argv=None):
 
   # pylint: disable=import-outside-toplevel
   from t2tlite.decode import decoder
+  from t2tlite import metrics
   from t2tlite.metrics import wer as metrics_wer
   dec = decoder.Decoder(args.output_dir, None, args.decode_hparams,
                         checkpoint=args.checkpoint)
@@ -72,7 +73,7 @@ def main(argv=None):
   for (uid, ref), hyp in zip(refs, hyps):
     print(f"{uid}\n  reference: {ref}\n  output:    {hyp}")
   texts = [t for _, t in refs]
-  scores = problem.score(hyps, texts)
+  scores = metrics.score(problem, hyps, texts)
   print(f"\nLibriVox ({len(refs)} clips, {args.output_dir}): " +
         ", ".join(f"{k} {v:.4g}" for k, v in scores.items()))
   match = os.path.join(args.audio_dir, "test-lm.match")

@@ -59,6 +59,8 @@ from t2tlite.registry import (register_problem, register_model,  # noqa
 from t2tlite.hparams_lib import HParams  # noqa: F401
 
 from t2tlite import modalities  # noqa: F401,E402
+from t2tlite.data import codecs  # noqa: F401,E402
+from t2tlite import metrics  # noqa: F401,E402
 
 from t2tlite.serve.api import load  # noqa: F401,E402
 

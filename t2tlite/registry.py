@@ -231,10 +231,13 @@ models = Registry("model")
 hparams_sets = Registry("hparams set")
 modalities = Registry("modality", "modalities")
 vocabularies = Registry("vocabulary", "vocabularies")
+codecs = Registry("codec")
+metrics = Registry("metric")
 
 register_model = models.register
 register_hparams = hparams_sets.register
 register_modality = modalities.register
+register_codec = codecs.register
 
 
 def register_problem(name_or_cls=None):
@@ -329,7 +332,8 @@ def hparams(name):
 def help_text():
   """Everything registered, grouped by kind (the CLIs' --registry_help)."""
   lines = []
-  for reg in (problems, models, hparams_sets, modalities, vocabularies):
+  for reg in (problems, models, hparams_sets, modalities, codecs,
+              metrics, vocabularies):
     lines.append(f"{reg.plural}:")
     aliases = reg.aliases()
     for key in sorted(reg.names() + list(aliases)):

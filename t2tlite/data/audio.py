@@ -125,7 +125,7 @@ def resample(samples, rate, target=SAMPLE_RATE):
 
   Its default filter (firwin, Kaiser window beta 5, 20 * max(up, down) + 1
   taps, cutoff at the lower Nyquist), run in float64; ceil(N * up / down)
-  samples out. export_ops.resample computes the same in TF ops.
+  samples out. codecs.audio.resample computes the same in TF ops.
   """
   samples = np.asarray(samples, np.float32)
   if rate == target or samples.size == 0:

@@ -180,21 +180,6 @@ class ImageProblem(problem_lib.Problem):
     return tf.data.Dataset.zip((ds, seeds)).map(
         augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
-  # --- decoding -------------------------------------------------------------
-  def decode_input(self, line, data_dir, hparams):
-    """A path to a PNG/JPEG/GIF/BMP of any size -> the model's input."""
-    from t2tlite.data import image_utils
-    path = line.strip()
-    try:
-      with open(path, "rb") as f:
-        data = f.read()
-      image = image_utils.read_image(data, self.channels, self.background)
-    except (OSError, ValueError) as e:
-      raise ValueError(f"{path}: cannot read image ({e})") from None
-    out = self.transform(image, hparams, training=False).numpy()
-    return out, None
-
-
 class ImageClassificationProblem(class_label.ClassLabelTargets, ImageProblem):
   """Image -> one of `class_names`; metrics accuracy and top-5 accuracy."""
 
@@ -221,7 +206,7 @@ class ImageCaptionProblem(ImageProblem):
 
   target_modality = "text"
   task_token = "to_caption_en"
-  metrics = ("bleu", "accuracy", "log_perplexity")
+  metrics = ("bleu",)
   max_decode_length = 64
 
   def target_features(self, data_dir, target):
@@ -252,11 +237,3 @@ class ImageCaptionProblem(ImageProblem):
         min_lengths=(4,), growth=1.3,
         padded_shapes={"inputs": [size, size, self.channels],
                        "targets": [None]})
-
-  def format_output(self, ids, data_dir, decode_hparams):
-    return self.vocab(data_dir).decode(ids)
-
-  def score(self, hypotheses, references):
-    import sacrebleu
-    return {"bleu": round(sacrebleu.corpus_bleu(hypotheses,
-                                                [references]).score, 2)}

@@ -171,3 +171,22 @@ def _bucket_by_two_lengths(ds, lengths, caps, budgets, padded_shapes,
   return ds.group_by_window(
       key, lambda k, w: w.padded_batch(size(k), padded_shapes),
       window_size_func=size)
+
+
+def eval_pairs(problem, data_dir, split, hparams, limit=None):
+  """Yields (model inputs as numpy, reference line) of a split, in file
+  order: the inputs as evaluation reads them, the reference as the
+  problem's target codec writes it (a transcript as spoken, a class name,
+  a decoded sentence)."""
+  import numpy as np
+  import tensorflow as tf
+  from t2tlite.data import codecs
+  target = codecs.for_problem(problem, data_dir).targets
+  ds = read_records(problem.shard_files(data_dir, split), False, 0, (1, 0))
+  ds = ds.map(tf.autograph.experimental.do_not_convert(problem.decode_record))
+  if limit:
+    ds = ds.take(limit)
+  ds = ds.map(tf.autograph.experimental.do_not_convert(
+      lambda r: (problem.preprocess(r, hparams, False)["inputs"], r)))
+  for inputs, record in ds.as_numpy_iterator():
+    yield np.asarray(inputs), target.reference(record)

@@ -38,7 +38,9 @@ class Problem:
   vocab_name = None          # None: a vocabulary of this problem's own.
   vocab_size = 8192
   num_shards = {"train": 4, "dev": 1, "test": 1}
-  metrics = ("accuracy",)
+  metrics = ()               # decoded metrics (t2tlite.metrics) it is scored on
+  input_codec = None         # t2tlite.data.codecs; None: input_modality's
+  target_codec = None        # None: target_modality's
   input_feature = "inputs"
   target_feature = "targets"
   reversible = False
@@ -243,44 +245,3 @@ class Problem:
 
   def target_vocab_size(self):
     return 0
-
-  # --- decoding -------------------------------------------------------------
-  def decode_length(self, inputs_length, extra_length=50):
-    """Longest output to generate for an input of this many positions."""
-    if self.input_modality == "text":
-      return min(self.max_decode_length, inputs_length + extra_length)
-    return self.max_decode_length
-
-  def decode_input(self, line, data_dir, hparams):
-    """One line of a decode file -> (model `inputs` as numpy, warning).
-
-    `warning` is None or a short note (e.g. the input was truncated to
-    max_length). Raises ValueError with a short message for a line it
-    cannot use (missing file, not an image, ...); the decoder reports it
-    and goes on with the other lines.
-    """
-    raise NotImplementedError
-
-  def format_output(self, output, data_dir, decode_hparams):
-    """The model's output for one input -> one line of text.
-
-    `output` is the decoded ids (sequence targets) or the class
-    probabilities (class-label targets); `decode_hparams` is a dict.
-    """
-    raise NotImplementedError
-
-  def format_reference(self, targets, data_dir):
-    """Stored targets of one example -> the reference line it is scored on."""
-    return self.vocab(data_dir).decode(targets)
-
-  def eval_pairs(self, data_dir, split, hparams, limit=None):
-    """Yields (model inputs as numpy, reference line) for decoded metrics."""
-    ds = self.dataset(data_dir, split, hparams, training=False)
-    if limit:
-      ds = ds.take(limit)
-    for ex in ds.as_numpy_iterator():
-      yield ex["inputs"], self.format_reference(ex["targets"], data_dir)
-
-  def score(self, hypotheses, references):
-    """Metric name -> value for decoded lines against reference lines."""
-    return {}

@@ -16,7 +16,6 @@ default batch_size of 4096 is about 41 s of audio. Utterances longer than
 hparams.audio_max_frames frames (3,000: 30 s) or with more than
 max_length target tokens are dropped. Targets are padded with 0.
 """
-import numpy as np
 
 from t2tlite.data import audio
 from t2tlite.metrics import wer as metrics_wer
@@ -31,7 +30,8 @@ class SpeechProblem(problem_lib.Problem):
   input_modality = "audio"
   target_modality = "text"
   task_token = "to_transcript_en"
-  metrics = ("wer", "cer", "distinct", "accuracy")
+  metrics = ("wer", "cer", "distinct")
+  target_codec = "transcript"  # scored against the transcript as spoken
   num_shards = {"train": 10, "dev": 1, "test": 1}
   max_decode_length = 128
   # A variant (waveform input, character targets) reads the files of the
@@ -138,58 +138,10 @@ class SpeechProblem(problem_lib.Problem):
         min_lengths=(50, 8),
         padded_shapes={"inputs": inputs_shape, "targets": [None]})
 
-  # --- decoding and scoring -------------------------------------------------
+  # --- decoding (the audio codec reads files with this) ---------------------
   def load_file(self, path):
     """An audio file -> 16 kHz int16 PCM; raises a ValueError if unusable."""
     return audio.load_pcm16(path)
 
-  def decode_input(self, line, data_dir, hparams):
-    """A WAV or FLAC file's path -> model inputs (any rate and channels)."""
-    import tensorflow as tf
-    path = line.strip()
-    if not path:
-      raise ValueError("empty line: expected the path of a WAV or FLAC file")
-    pcm = self.load_file(path)
-    inputs = self.pcm_to_inputs(tf.constant(pcm), hparams, False).numpy()
-    seconds = len(pcm) / 2 / audio.SAMPLE_RATE
-    max_frames = hparams.audio_max_frames
-    warning = None
-    if audio.num_frames(len(pcm) // 2) > max_frames:
-      warning = (f"{seconds:.1f} s of audio is longer than the "
-                 f"{max_frames / 100:.0f} s the model trains on")
-    return inputs, warning
 
-  def format_output(self, ids, data_dir, decode_hparams):
-    return self.vocab(data_dir).decode(ids)
-
-  def eval_pairs(self, data_dir, split, hparams, limit=None):
-    """(inputs, stored transcript): references are the text as spoken."""
-    import tensorflow as tf
-    ds = tf.data.TFRecordDataset(self.shard_files(data_dir, split))
-    ds = ds.map(self.decode_record)
-    if limit:
-      ds = ds.take(limit)
-    ds = ds.map(lambda ex: (self.pcm_to_inputs(ex["audio"], hparams, False),
-                            ex["transcript"]))
-    for inputs, text in ds.as_numpy_iterator():
-      yield np.asarray(inputs), text.decode("utf-8")
-
-  def score(self, hypotheses, references):
-    """WER and CER (percent), and `distinct`: the share of distinct
-    hypotheses (see distinct_share), which falls towards 1 / N when the
-    model writes the same transcript for every clip."""
-    out = metrics_wer.wer_cer(hypotheses, references)
-    out["distinct"] = distinct_share(hypotheses)
-    return out
-
-
-def distinct_share(hypotheses):
-  """Distinct hypotheses / hypotheses, after WER's normalisation (case and
-  punctuation do not make two outputs differ); 0.0 for none.
-
-  A model that ignores its audio and writes its language model's favourite
-  sentence scores 1 / N; one that listens scores about the share of
-  distinct references (1.0 on speech_tts_en's dev split)."""
-  if not hypotheses:
-    return 0.0
-  return len({metrics_wer.normalize(h) for h in hypotheses}) / len(hypotheses)
+distinct_share = metrics_wer.distinct_share

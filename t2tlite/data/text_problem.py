@@ -1,6 +1,4 @@
 """Text-to-text problems: pairs of strings in one subword vocabulary."""
-import numpy as np
-
 from t2tlite.data import class_label
 from t2tlite.data import pipeline
 from t2tlite.data import problem as problem_lib
@@ -13,7 +11,7 @@ class Text2TextProblem(problem_lib.Problem):
   source_lang = "en"
   target_lang = "de"
   reversible = True
-  metrics = ("bleu", "accuracy", "log_perplexity")
+  metrics = ("bleu",)
 
   @property
   def task_token(self):
@@ -52,25 +50,6 @@ class Text2TextProblem(problem_lib.Problem):
         budgets=(hparams.batch_size,) * 2,
         eval_length=lambda ex: tf.maximum(n_in(ex), n_out(ex)),
         padded_shapes={"inputs": [None], "targets": [None]})
-
-  # --- decoding -------------------------------------------------------------
-  def decode_input(self, line, data_dir, hparams):
-    ids = self.vocab(data_dir).encode(line)
-    limit = hparams.max_length - 1
-    warning = None
-    if len(ids) > limit:
-      warning = f"input of {len(ids)} tokens truncated to {limit}"
-    ids = ids[:limit] + [vocab_lib.EOS_ID]
-    return np.array(ids, np.int64), warning
-
-  def format_output(self, ids, data_dir, decode_hparams):
-    return self.vocab(data_dir).decode(ids)
-
-  def score(self, hypotheses, references):
-    import sacrebleu
-    bleu = sacrebleu.corpus_bleu(hypotheses, [references])
-    return {"bleu": round(bleu.score, 2)}
-
 
 class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
   """Text -> one of `class_names` (sentiment, topic, language...).

@@ -11,6 +11,9 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from t2tlite.data import codecs as codecs_lib
+from t2tlite.data import pipeline
+from t2tlite import metrics
 from t2tlite.train import checkpoint_avg
 from t2tlite import errors
 from t2tlite import model as model_lib
@@ -33,7 +36,7 @@ NBEST_SEPARATOR = " ||| "
 
 def decode_hparams(text=""):
   """Defaults for decoding, overridden by --decode_hparams."""
-  # constrained: decode with the problem's decode_constraint, if it has
+  # constrained: decode under the target codec's constraint, if it has
   # one (parsing: well-formed trees with the input's leaves); tree_words:
   # trees decoded from a file carry the line's words as their leaves.
   # return_beams: every hypothesis of the search with its score (see
@@ -130,13 +133,22 @@ class Decoder:
   def vocab_dir(self):
     return self.output_dir
 
+  def codecs(self, name):
+    """The problem's codecs (t2tlite.data.codecs), with the run's copy of
+    its vocabularies."""
+    key = ("codecs", name)
+    if key not in self._fns:
+      self._fns[key] = codecs_lib.for_problem(self.problem(name),
+                                              self.vocab_dir)
+    return self._fns[key]
+
   # --- the compiled decode functions ----------------------------------------
   def _decode_fn(self, name, example_inputs, constraint=None, scores=False):
     """The compiled decode function of a problem.
 
     Sequence targets: fn(inputs, max_len) -> ids [B, K, max_len], best
     first (K: 1 for greedy search, beam_size for beam search, num_samples
-    when sampling); with a `constraint` (a problem's decode_constraint(),
+    when sampling); with a `constraint` (a target codec's constraint(),
     e.g. a tree_constraint.TreeDecoding) fn(inputs, max_len, limits [B],
     features) instead, features as constraint.prepare() gives them and
     limits each row's own decode limit, which the constraint respects.
@@ -230,11 +242,11 @@ class Decoder:
     self._fns[key] = generate
     return generate
 
-  def _max_len(self, problem, inputs_len):
+  def _max_len(self, name, inputs_len):
     if self.dhp.max_length:
       return self.dhp.max_length
-    return int(max(1, problem.decode_length(inputs_len,
-                                            self.dhp.extra_length)))
+    return int(max(1, self.codecs(name).targets.decode_length(
+        inputs_len, self.dhp.extra_length)))
 
   def decode_arrays(self, name, arrays, return_beams=None):
     """Decodes a list of model inputs (numpy); returns model outputs: ids
@@ -245,17 +257,15 @@ class Decoder:
     search (see search.beam_search_nbest: up to beam_size, distinct), the
     samples when sampling (num_samples), or greedy search's one output.
     """
-    problem = self.problem(name)
     sequence = self.model.target_modality(name).targets_are_sequence
     if return_beams is None:
       return_beams = self.dhp.return_beams
     nbest = bool(return_beams) and sequence
     constraint = None
-    if (sequence and self.dhp.constrained and
-        hasattr(problem, "decode_constraint")):
-      key = ("decode_constraint", name)
+    if sequence and self.dhp.constrained:
+      key = ("constraint", name)
       if key not in self._fns:
-        self._fns[key] = problem.decode_constraint(self.vocab_dir)
+        self._fns[key] = self.codecs(name).targets.constraint()
       constraint = self._fns[key]
     outputs = [None] * len(arrays)
     order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[0])
@@ -273,18 +283,18 @@ class Decoder:
         # Each row's limit is at least what its shortest allowed output
         # needs, so a constrained output always ends (with EOS) in it.
         features, mins = constraint.prepare([arrays[i] for i in idx])
-        own = [max(self._max_len(problem, arrays[i].shape[0]), int(m))
+        own = [max(self._max_len(name, arrays[i].shape[0]), int(m))
                for i, m in zip(idx, mins)]
         out = fn(batch, tf.constant(max(own), tf.int32),
                  tf.constant(own, tf.int32),
                  tuple(tf.constant(f) for f in features))
       else:
-        out = fn(batch, tf.constant(self._max_len(problem, batch.shape[1]),
+        out = fn(batch, tf.constant(self._max_len(name, batch.shape[1]),
                                     tf.int32))
         # The batch decodes up to its longest input's limit; each output
         # keeps its own input's limit, so an output that never ends does
         # not depend on what it was batched with.
-        own = [self._max_len(problem, arrays[i].shape[0]) for i in idx]
+        own = [self._max_len(name, arrays[i].shape[0]) for i in idx]
       if not nbest:
         out = out.numpy()
         for j, i in enumerate(idx):
@@ -306,33 +316,33 @@ class Decoder:
         outputs[i] = hyps
     return outputs
 
-  def format_nbest(self, problem, hyps, line=None):
+  def format_nbest(self, name, hyps, line=None):
     """[(ids, score), ...] -> the n-best line (see NBEST_SEPARATOR)."""
     return NBEST_SEPARATOR.join(
-        f"{self.format_output(problem, ids, line)}{NBEST_SEPARATOR}"
+        f"{self.format_output(name, ids, line)}{NBEST_SEPARATOR}"
         f"{score:.4f}" for ids, score in hyps)
 
-  def format_output(self, problem, ids, line=None):
-    """One output as text: with the input line when the problem formats
-    with it (parsing: the line's words as the tree's leaves)."""
-    dhp = self.dhp.values()
-    with_input = getattr(problem, "format_output_for_input", None)
-    if with_input is not None and line is not None:
-      return with_input(ids, line, self.vocab_dir, dhp)
-    return problem.format_output(ids, self.vocab_dir, dhp)
+  def format_output(self, name, output, line=None):
+    """One output as text, by the problem's target codec; with the input
+    line where the codec writes with it (parsing: the line's words as the
+    tree's leaves)."""
+    return self.codecs(name).targets.to_text(output, self.dhp.values(), line)
+
+  def model_input(self, name, line):
+    """One decode-file line -> (model input, warning or None), by the
+    problem's input codec; a ValueError for a line it cannot use."""
+    return self.codecs(name).inputs.from_line(line, self.hparams)
 
   def decode_lines(self, name, lines, report=None):
     """One output line per input line, in order; '' for empty/bad lines."""
     report = report or (lambda msg: print(msg, file=sys.stderr))
-    problem = self.problem(name)
     arrays, where = [], []
     for n, line in enumerate(lines):
       line = line.rstrip("\n")
       if not line.strip():
         continue
       try:
-        arr, warning = problem.decode_input(line, self.vocab_dir,
-                                            self.hparams)
+        arr, warning = self.model_input(name, line)
       except ValueError as e:
         report(f"line {n + 1}: {e}")
         continue
@@ -344,24 +354,25 @@ class Decoder:
     for n, out in zip(where, self.decode_arrays(name, arrays)):
       line = lines[n].rstrip("\n")
       if isinstance(out, list):  # return_beams: an n-best line
-        results[n] = self.format_nbest(problem, out, line)
+        results[n] = self.format_nbest(name, out, line)
       else:
-        results[n] = self.format_output(problem, out, line)
+        results[n] = self.format_output(name, out, line)
     return results
 
   def evaluate(self, name, split="test", limit=None):
     """Decodes a split and scores it with the problem's own metrics."""
     problem = self.problem(name)
     inputs, refs = [], []
-    for arr, ref in problem.eval_pairs(self.data_dir, split, self.hparams,
-                                       limit):
+    for arr, ref in pipeline.eval_pairs(problem, self.data_dir, split,
+                                        self.hparams, limit):
       inputs.append(arr)
       refs.append(ref)
     # Scored on the best output (with return_beams too).
     outs = self.decode_arrays(name, inputs, return_beams=False)
     dhp = dict(self.dhp.values(), top_k=1)
-    hyps = [problem.format_output(o, self.vocab_dir, dhp) for o in outs]
-    return problem.score(hyps, refs), hyps, refs
+    target = self.codecs(name).targets
+    hyps = [target.to_text(o, dhp) for o in outs]
+    return metrics.score(problem, hyps, refs), hyps, refs
 
 
 def _pad(arrays):

@@ -66,10 +66,12 @@ def _bootstrap(p, metric, a, b, resamples, cache):
   key = hashlib.sha1(json.dumps([p, metric, a["hyps"], b["hyps"], a["refs"],
                                  resamples]).encode()).hexdigest()
   if key not in cache:
-    from t2tlite import registry  # pylint: disable=import-outside-toplevel
-    cache[key] = stats.paired_bootstrap(registry.problem(p).score, metric,
-                                        a["hyps"], b["hyps"], a["refs"],
-                                        resamples)
+    # pylint: disable=import-outside-toplevel
+    from t2tlite import metrics, registry
+    problem = registry.problem(p)
+    cache[key] = stats.paired_bootstrap(
+        lambda hyps, refs: metrics.score(problem, hyps, refs), metric,
+        a["hyps"], b["hyps"], a["refs"], resamples)
   return cache[key]
 
 

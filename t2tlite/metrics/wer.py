@@ -72,3 +72,15 @@ def wer_cer(hypotheses, references):
   w_err, w_total, c_err, c_total = error_counts(hypotheses, references)
   return {"wer": round(100.0 * w_err / max(w_total, 1), 2),
           "cer": round(100.0 * c_err / max(c_total, 1), 2)}
+
+
+def distinct_share(hypotheses):
+  """Distinct hypotheses / hypotheses, after WER's normalisation (case and
+  punctuation do not make two outputs differ); 0.0 for none.
+
+  A model that ignores its audio and writes its language model's favourite
+  sentence scores 1 / N; one that listens scores about the share of
+  distinct references (1.0 on speech_tts_en's dev split)."""
+  if not hypotheses:
+    return 0.0
+  return len({normalize(h) for h in hypotheses}) / len(hypotheses)

@@ -6,7 +6,7 @@
   model.predict("image_fashion_mnist", ["shoe.png", open("bag.jpg", "rb").read()],
                 top_k=3)
 
-Inputs go through the same code as t2tlite-decoder (Problem.decode_input),
+Inputs go through the same code as t2tlite-decoder (the problem's codecs),
 in length-sorted batches, so predictions equal the decoder's lines.
 """
 import os
@@ -53,22 +53,23 @@ class Model:
       PredictError naming the first input that cannot be used.
     """
     dec = self._dec
-    p = dec.problem(problem)
+    dec.problem(problem)  # a clear error for a problem it was not trained on
     if isinstance(inputs, (str, bytes)):
       raise TypeError("predict takes a list of inputs")
     with tempfile.TemporaryDirectory(prefix="t2tlite_predict_") as tmp:
-      arrays = [self._model_input(p, x, n, tmp) for n, x in enumerate(inputs)]
+      arrays = [self._model_input(problem, x, n, tmp)
+                for n, x in enumerate(inputs)]
     outs = dec.decode_arrays(problem, arrays,
                              return_beams=return_beams) if arrays else []
     if not dec.model.target_modality(problem).targets_are_sequence:
       k = int(top_k or dec.dhp.top_k or 1)
-      return [_ranked(p.class_names, probs, k) for probs in outs]
-    dhp = dec.dhp.values()
-    text = lambda ids: p.format_output(ids, dec.vocab_dir, dhp)
+      names = dec.codecs(problem).targets.class_names
+      return [_ranked(names, probs, k) for probs in outs]
+    text = lambda ids: dec.format_output(problem, ids)
     return [[(text(ids), score) for ids, score in o] if isinstance(o, list)
             else text(o) for o in outs]
 
-  def _model_input(self, p, x, n, tmp):
+  def _model_input(self, problem, x, n, tmp):
     if isinstance(x, (bytes, bytearray)):
       # Problems read image and audio files by path: give the bytes one.
       path = os.path.join(tmp, f"input_{n}")
@@ -81,8 +82,7 @@ class Model:
     if not x.strip():
       raise PredictError(f"input {n}: empty")
     try:
-      arr, _ = p.decode_input(x.rstrip("\n"), self._dec.vocab_dir,
-                              self._dec.hparams)
+      arr, _ = self._dec.model_input(problem, x.rstrip("\n"))
     except ValueError as e:
       raise PredictError(f"input {n}: {e}") from None
     return arr

@@ -16,52 +16,15 @@ import json
 import os
 import shutil
 
-import numpy as np
 import tensorflow as tf
 
-from t2tlite.data import vocab as vocab_lib
+from t2tlite.data.codecs import ExportError  # noqa: F401 (re-exported)
 from t2tlite.decode import decoder as decoder_lib
-from t2tlite.serve import export_ops
 from t2tlite import model as model_lib
-from t2tlite.serve.export_ops import ExportError  # noqa: F401 (re-exported)
 
 SIGNATURE = "serving_default"
 INPUT_NAME = "inputs"
 METADATA = os.path.join("assets.extra", "t2tlite_export.json")
-
-
-def input_kind(modality):
-  if modality == "text":
-    return "text"
-  if modality == "image":
-    return "image"
-  if modality in ("audio", "audio_waveform"):
-    return "audio"
-  raise ExportError(f"inputs of modality '{modality}' cannot be exported")
-
-
-def _check_python_hooks(problem):
-  """Refuses problems whose decode_input/format_output are their own."""
-  from t2tlite.data import text_problem
-  from t2tlite.data import image_problems, speech_problems
-  known_inputs = (text_problem.Text2TextProblem.decode_input,
-                  image_problems.ImageProblem.decode_input,
-                  speech_problems.SpeechProblem.decode_input)
-  known_outputs = (text_problem.Text2TextProblem.format_output,
-                   image_problems.ImageClassificationProblem.format_output,
-                   image_problems.ImageCaptionProblem.format_output,
-                   speech_problems.SpeechProblem.format_output)
-  cls = type(problem)
-  if cls.decode_input not in known_inputs:
-    raise ExportError(f"problem '{problem.name}' reads its inputs with its "
-                      "own Python code (decode_input), which a SavedModel "
-                      "cannot run; decode it with t2tlite-decoder or "
-                      "t2tlite.load instead")
-  if cls.format_output not in known_outputs:
-    raise ExportError(f"problem '{problem.name}' formats its outputs with "
-                      "its own Python code (format_output), which a "
-                      "SavedModel cannot run; use t2tlite-decoder or "
-                      "t2tlite.load instead")
 
 
 def _tf_variable(v):
@@ -74,11 +37,10 @@ class ServingModule(tf.Module):
 
   def __init__(self, dec, problem_name, top_k=None):
     super().__init__(name="t2tlite_serving")
-    problem = dec.problem(problem_name)
-    _check_python_hooks(problem)
+    codecs = dec.codecs(problem_name)
     spec = dec.model.specs[problem_name]
     model, hp, dhp = dec.model, dec.hparams, dec.dhp
-    self.kind = input_kind(spec.input_modality)
+    self.kind = codecs.inputs.raw_kind
     self.problem_name = problem_name
     # Every variable by its structural key: TF's object graph does not see
     # Keras 3's tracked lists and dicts of layers.
@@ -88,36 +50,23 @@ class ServingModule(tf.Module):
     self.top_k = int(top_k or dhp.top_k or 1)
     sequence = model.target_modality(problem_name).targets_are_sequence
 
-    if self.kind == "text":
-      self.input_tokenizer = export_ops.sentencepiece_tokenizer(
-          os.path.join(dec.vocab_dir, f"vocab.{spec.input_vocab_name}.model"))
-      to_inputs = lambda s: export_ops.encode_text(
-          self.input_tokenizer, s, hp.max_length)
-      example = np.zeros([1], np.int64)
-    elif self.kind == "image":
-      to_inputs = export_ops.image_inputs(problem, hp)
-      example = np.zeros([1, 1, problem.channels], np.uint8)
-    else:
-      to_inputs = export_ops.audio_inputs(problem, hp)
-      example = np.zeros([1] if spec.input_modality == "audio_waveform"
-                         else [1, 1], np.float32)
+    # Raw strings -> model inputs, as the decoder's codec reads a line
+    # (an ExportError where the codec has no graph form).
+    to_inputs, example = codecs.inputs.graph_inputs(hp)
+    to_text = codecs.targets.graph_text() if sequence else None
+    # Their tokenizers' resources, tracked so that the SavedModel holds them.
+    self.codec_resources = list(codecs.inputs.graph_resources +
+                                codecs.targets.graph_resources)
     # The decoder's own compiled search (greedy or beam, per decode_hparams).
     # Traced inline (python_function), not as a nested call: oneDNN's graph
     # rewrite crashes TF on a nested function's Conv2D of unknown shape.
-    decode_fn = dec._decode_fn(problem_name, example).python_function  # pylint: disable=protected-access
+    # pylint: disable-next=protected-access
+    decode_fn = dec._decode_fn(problem_name, example).python_function
 
     if sequence:
-      if not vocab_lib.has_file(spec.target_vocab_name):
-        to_text = export_ops.decode_chars
-      else:
-        self.target_tokenizer = export_ops.sentencepiece_tokenizer(
-            os.path.join(dec.vocab_dir,
-                         f"vocab.{spec.target_vocab_name}.model"))
-        to_text = lambda ids: export_ops.decode_subwords(
-            self.target_tokenizer, ids)
-      # Problem.decode_length may be any function of the input length:
+      # The codec's decode_length may be any function of the input length:
       # tabulate it for every length the model can see.
-      lengths = [dec._max_len(problem, n)  # pylint: disable=protected-access
+      lengths = [dec._max_len(problem_name, n)  # pylint: disable=protected-access
                  for n in range(max(hp.max_length, 4096) + 1)]
       max_len_table = tf.constant(lengths, tf.int32)
 
@@ -140,8 +89,9 @@ class ServingModule(tf.Module):
           text = tf.where(blank, tf.constant(""), text)
         return {"outputs": text}
     else:
-      names = tf.constant(list(problem.class_names))
-      k = min(self.top_k, len(problem.class_names))
+      class_names = codecs.targets.class_names
+      names = tf.constant(list(class_names))
+      k = min(self.top_k, len(class_names))
 
       def serve(inputs):
         probs = decode_fn(to_inputs(inputs))
@@ -149,7 +99,7 @@ class ServingModule(tf.Module):
         labels = tf.gather(names, best)
         if k == 1:
           line = labels[:, 0]
-        else:  # ImageClassificationProblem.format_output's "name:0.1234"
+        else:  # the class_label codec's to_text: "name:0.1234; ..."
           pairs = labels + ":" + tf.strings.as_string(scores, precision=4)
           line = tf.strings.reduce_join(pairs, axis=1, separator="; ")
         return {"outputs": line, "labels": labels, "scores": scores}
@@ -165,8 +115,9 @@ class ServingModule(tf.Module):
                                                  "scores"],
         "top_k": self.top_k, "decode_hparams": dhp.values(),
         "model": dec.cfg["model"], "hparams_set": dec.cfg["hparams_set"],
-        "needs": ["tensorflow_text"] if self.kind == "text" or (
-            sequence and vocab_lib.has_file(spec.target_vocab_name)) else []}
+        "needs": ["tensorflow_text"] if codecs.inputs.needs_tensorflow_text
+                  or (sequence and codecs.targets.needs_tensorflow_text)
+                  else []}
 
   def __call__(self, inputs):
     return self.serve(tf.constant(inputs, tf.string))

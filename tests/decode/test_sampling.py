@@ -19,6 +19,7 @@ import usr_dir_example  # noqa: F401  (registers zen_reverse)
 from conftest import USR_DIR, run_cli
 import markov_model
 from markov_model import L, V, step_fn
+from t2tlite.data import codecs
 from t2tlite.serve import api
 from t2tlite.decode import decoder
 from t2tlite.decode import search
@@ -185,7 +186,8 @@ def test_nbest_gives_k_distinct_hypotheses_sorted_by_score(zen_run):
   # Distinct hypotheses (as ids: two can spell the same text).
   dec = decoder.Decoder(zen_run, decode_hparams_text=f"beam_size={k}")
   problem = dec.problem("zen_reverse")
-  arrays = [problem.decode_input(l, zen_run, dec.hparams)[0] for l in LINES]
+  inputs = codecs.for_problem(problem, zen_run).inputs
+  arrays = [inputs.from_line(l, dec.hparams)[0] for l in LINES]
   for hyps in dec.decode_arrays("zen_reverse", arrays, return_beams=True):
     assert len({tuple(ids) for ids, _ in hyps}) == len(hyps) == k
   # The Python API: [(text, score), ...] per input, the same hypotheses.

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from t2tlite.data import pipeline
 from t2tlite.data import datagen
 from t2tlite.decode import decoder
 from t2tlite import registry
@@ -56,8 +57,8 @@ def test_digits_train_and_decode(tmp_path):
   # Decode image files, one bad line among them.
   p = registry.problem("image_digits")
   lines = []
-  for n, (pixels, ref) in enumerate(p.eval_pairs(data_dir, "test",
-                                                 p_hparams(out), limit=3)):
+  pairs = pipeline.eval_pairs(p, data_dir, "test", p_hparams(out), limit=3)
+  for n, (pixels, ref) in enumerate(pairs):
     path = str(tmp_path / f"digit{n}.png")
     helpers.write_png(path, pixels)
     lines.append(path)

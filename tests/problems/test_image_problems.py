@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from t2tlite import metrics
+from t2tlite.data import codecs
+from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 from t2tlite.hparams_lib import defaults
 from t2tlite.problems import image_caption_tuxpaint as tux
@@ -127,7 +130,7 @@ def test_digits_round_trip(tmp_path):
   hp = HP.replace(image_size=16)
   assert first(p.batched(data_dir, "train", hp, True))["inputs"].shape == (
       4, 16, 16, 1)
-  inputs, ref = next(p.eval_pairs(data_dir, "test", HP))
+  inputs, ref = next(pipeline.eval_pairs(p, data_dir, "test", HP))
   assert inputs.shape == (8, 8, 1) and ref in p.class_names
 
 
@@ -138,16 +141,17 @@ def test_decode_input_reads_any_image_and_rejects_others(tmp_path):
   rgb[..., 0] = 255
   rgb[..., 3] = 255
   write_png(str(tmp_path / "red.png"), rgb)
-  arr, warning = p.decode_input(str(tmp_path / "red.png"), None, HP)
+  inputs = codecs.for_problem(p, None).inputs
+  arr, warning = inputs.from_line(str(tmp_path / "red.png"), HP)
   assert arr.shape == (28, 28, 1) and arr.dtype == np.uint8 and not warning
   jpeg = tmp_path / "photo.jpg"
   jpeg.write_bytes(image_utils.encode(np.full([50, 60, 3], 200, np.uint8),
                                       "jpeg"))
-  assert p.decode_input(str(jpeg), None, HP)[0].shape == (28, 28, 1)
+  assert inputs.from_line(str(jpeg), HP)[0].shape == (28, 28, 1)
   (tmp_path / "notes.txt").write_text("not a picture")
   for bad in (str(tmp_path / "notes.txt"), str(tmp_path / "missing.png")):
     with pytest.raises(ValueError, match="cannot read image"):
-      p.decode_input(bad, None, HP)
+      inputs.from_line(bad, HP)
 
 
 def test_transparency_is_composited_on_white():
@@ -159,13 +163,15 @@ def test_transparency_is_composited_on_white():
 def test_classification_output_and_score():
   p = fmnist.ImageFashionMnist()
   probs = np.linspace(0.0, 1.0, 10)
-  assert p.format_output(probs, None, {"top_k": 1}) == "Ankle boot"
-  top5 = p.format_output(probs, None, {"top_k": 5})
+  target = codecs.for_problem(p, None).targets
+  assert target.to_text(probs, {"top_k": 1}) == "Ankle boot"
+  top5 = target.to_text(probs, {"top_k": 5})
   assert top5.split("; ")[0] == "Ankle boot:1.0000" and top5.count(";") == 4
-  assert p.score(["Bag", "Coat"], ["Bag", "Shirt"]) == {"accuracy": 0.5}
-  both = p.score([top5], ["Shirt"])
+  assert metrics.score(p, ["Bag", "Coat"], ["Bag", "Shirt"]) == {
+      "accuracy": 0.5}
+  both = metrics.score(p, [top5], ["Shirt"])
   assert both == {"accuracy": 0.0, "top5_accuracy": 1.0}
-  assert p.format_reference(np.array([8]), None) == "Bag"
+  assert target.reference({"label": np.array(8)}) == "Bag"
 
 
 # --- Tux Paint on a fake package layout ---------------------------------------
@@ -253,7 +259,7 @@ def test_tuxpaint_round_trip(fake_tuxpaint, tmp_path):
                          tmp_dir)
   house = image_utils.read_image(stored, 3)
   assert house.shape == (48, 96, 3) and (house[0, 0] == 255).all()
-  inputs, ref = next(en.eval_pairs(data_dir, "test", hp))
+  inputs, ref = next(pipeline.eval_pairs(en, data_dir, "test", hp))
   assert inputs.shape == (32, 32, 3) and ref
 
 
@@ -307,7 +313,7 @@ def test_coco_on_mock_data(tmp_path):
   assert batch["inputs"].shape[1:] == (20, 20, 3)
   ids = batch["targets"].numpy()[0]
   assert ids[ids > 0][-1] == vocab_lib.EOS_ID
-  score = p.score(["a cat sits on the mat"], ["a cat sits on the mat"])
+  score = metrics.score(p, ["a cat sits on the mat"], ["a cat sits on the mat"])
   assert score["bleu"] == 100.0
 
 

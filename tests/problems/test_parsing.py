@@ -5,7 +5,9 @@ import os
 import numpy as np
 import pytest
 
+from t2tlite import metrics
 from t2tlite import registry
+from t2tlite.data import codecs
 from t2tlite.decode import search
 from t2tlite.data import trees
 from t2tlite.data import vocab as vocab_lib
@@ -267,19 +269,18 @@ def test_decode_format_and_score_through_problem(tmp_path):
   fake_vocab(data_dir)
   problem = registry.problem("parsing_english_silver")
   hparams = registry.hparams("transformer_tiny")
-  ids, warning = problem.decode_input("The cat sees the ball.", data_dir,
-                                      hparams)
+  pair = codecs.for_problem(problem, data_dir)
+  ids, warning = pair.inputs.from_line("The cat sees the ball.", hparams)
   assert warning is None
   vocab = problem.vocab(data_dir)
   assert vocab.decode(ids) == "The cat sees the ball ."
   with pytest.raises(ValueError):
-    problem.decode_input("   ", data_dir, hparams)
+    pair.inputs.from_line("   ", hparams)
   tree = "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )"
-  out = problem.format_output(vocab.encode(tree) + [vocab_lib.EOS_ID],
-                              data_dir, {})
+  out = pair.targets.to_text(vocab.encode(tree) + [vocab_lib.EOS_ID], {})
   assert trees.rebuild(out) == trees.rebuild(tree)
   assert "\n" not in out
-  scores = problem.score([out, "(S (NP XX XX ) (VP XX"], [tree, tree])
+  scores = metrics.score(problem, [out, "(S (NP XX XX ) (VP XX"], [tree, tree])
   # The repaired second tree covers 3 words: only its NP (0, 2) matches.
   assert scores["labelled_recall"] == 100 * 5 / 8
   assert scores["malformed"] == 1 and scores["length_mismatch"] == 1
@@ -291,9 +292,10 @@ def forced_path(problem, data_dir, inputs, targets):
   token is refused, or None."""
   import tensorflow as tf
   from t2tlite.decode import tree_constraint
-  decoding = problem.decode_constraint(data_dir)
+  target = codecs.for_problem(problem, data_dir).targets
+  decoding = target.constraint()
   features, mins = decoding.prepare([inputs])
-  limit = max(problem.decode_length(len(inputs)), int(mins[0]))
+  limit = max(target.decode_length(len(inputs)), int(mins[0]))
   cons = decoding.constraint(tuple(tf.constant(f) for f in features),
                              tf.constant([limit]))
   assert isinstance(cons, tree_constraint.TreeConstraint)
@@ -326,7 +328,8 @@ def test_constraint_leaves_are_the_training_targets_leaves(silver, tmp_path,
   for src, tgt in pairs:
     inputs = np.array(vocab.encode(src) + [vocab_lib.EOS_ID], np.int64)
     targets = vocab.encode(tgt) + [vocab_lib.EOS_ID]
-    leaves = problem.tree_leaves(inputs, data_dir)
+    leaves = codecs.for_problem(problem, data_dir).targets.tree_leaves(
+        inputs)
     # As the vocabulary spells them (an unknown character is "\u2047").
     spelt = ["".join(vocab.decode(vocab.encode(leaf)).split())
              for leaf in trees.rebuild(tgt).leaves()]
@@ -360,11 +363,11 @@ def test_format_output_for_input(tmp_path):
   vocab = problem.vocab(data_dir)
   ids = vocab.encode("(S (NP XX XX ) (VP XX (NP XX XX ) ) . )") + [1]
   line = "The  cat sees the ball."
-  assert problem.format_output_for_input(ids, line, data_dir, {}) == (
+  target = codecs.for_problem(problem, data_dir).targets
+  assert target.to_text(ids, {}, line) == (
       "(S (NP The cat ) (VP sees (NP the ball ) ) . )")
-  assert problem.format_output_for_input(
-      ids, line, data_dir, {"tree_words": False}) == (
-          "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )")
+  assert target.to_text(ids, {"tree_words": False}, line) == (
+      "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )")
 
 
 def test_input_words_split_as_sentencepiece_does(tmp_path):
@@ -376,12 +379,13 @@ def test_input_words_split_as_sentencepiece_does(tmp_path):
   lone = spm.SentencePieceProcessor(model_file=vocab.path).piece_to_id(
       "\u2581")
   ids = vocab.encode("The cat \u00ebats , (") + [lone, 1, 0, 0]
-  words = problem.input_words(np.array(ids), data_dir)
+  target = codecs.for_problem(problem, data_dir).targets
+  words = target.input_words(np.array(ids))
   # The unknown character stays in its word; the lone piece at the end
   # (an input cut at max_length) is no word; EOS ends the words.
   assert [w for w, _ in words] == ["The", "cat", "\u2047ats", ",", "("]
   assert [p for _, g in words for p in g] == ids[:-4]
-  assert [leaf for leaf, _ in problem.tree_leaves(ids, data_dir)] == [
+  assert [leaf for leaf, _ in target.tree_leaves(ids)] == [
       "XX", "XX", "XX", ",", "XX"]
 
 
@@ -414,9 +418,10 @@ def test_train_and_decode_end_to_end(silver, tmp_path):
            "my friend sees -- find the red car, a book and some files "
            "near the old man's house; this tool likes them all..."]
   # The long line is cut at max_length pieces: its tree has the words left.
-  kept = [len(problem.input_words(
-      problem.decode_input(l, data_dir, registry.hparams(
-          "transformer_tiny"))[0], data_dir)) for l in lines]
+  pair = codecs.for_problem(problem, data_dir)
+  hp = registry.hparams("transformer_tiny")
+  kept = [len(pair.targets.input_words(pair.inputs.from_line(l, hp)[0]))
+          for l in lines]
   words = [parsing.tokenize_words(l).split()[:n] for l, n in zip(lines, kept)]
   assert kept[:3] == [1, 6, 6] and 10 < kept[-1] < len(
       parsing.tokenize_words(lines[-1]).split())

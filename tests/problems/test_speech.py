@@ -5,6 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from t2tlite import metrics
+from t2tlite.data import codecs
+from t2tlite.data import pipeline
 from t2tlite.data import audio
 from t2tlite.metrics import wer as metrics_wer
 from t2tlite import registry
@@ -67,7 +70,7 @@ def test_distinct_share_counts_outputs_that_differ_after_normalisation():
   assert share(["a", "b", "c"]) == 1.0
   assert share([]) == 0.0
   hyps, refs = ["the cat", "the cat"], ["the cat", "a dog"]
-  scores = registry.problem("speech_tts_en").score(hyps, refs)
+  scores = metrics.score(registry.problem("speech_tts_en"), hyps, refs)
   assert scores == {**metrics_wer.wer_cer(hyps, refs), "distinct": 0.5}
   assert scores["wer"] == 50.0
 
@@ -130,7 +133,7 @@ def test_tts_datagen_writes_readable_batches(tts_data):
   assert inputs.ndim == 3 and inputs.shape[2] == 80
   assert 100 < inputs.shape[1] < 1000       # 1 to 10 s of 10 ms frames
   assert targets[0, (targets[0] > 0).sum() - 1] == vocab_lib.EOS_ID
-  refs = {r for _, r in p.eval_pairs(data_dir, "test", HP)}
+  refs = {r for _, r in pipeline.eval_pairs(p, data_dir, "test", HP)}
   assert refs == set(SENTENCES["test"])
 
 
@@ -197,13 +200,14 @@ def test_decode_input_reads_any_wav_and_rejects_bad_lines(tts_data, tmp_path):
   stereo8k = audio.resample(x, 16000, 8000)
   path = tmp_path / "hello.wav"
   path.write_bytes(audio.wav_bytes(stereo8k, 8000))
-  inputs, warning = p.decode_input(str(path), data_dir, HP)
+  codec = codecs.for_problem(p, data_dir).inputs
+  inputs, warning = codec.from_line(str(path), HP)
   assert warning is None and inputs.shape[1] == 80
   assert abs(inputs.shape[0] - audio.num_frames(len(x))) <= 1
   for bad, message in (("", "empty line"),
                        (str(tmp_path / "nope.wav"), "no such audio file")):
     with pytest.raises(ValueError, match=message):
-      p.decode_input(bad, data_dir, HP)
+      codec.from_line(bad, HP)
 
 
 # --- the audio net's front-end settings ---------------------------------------
@@ -332,8 +336,8 @@ def test_wsj_reader_on_the_corpus_layout(tmp_path, monkeypatch):
       "prices were higher"]
   (test_pcm, test_text), = p.utterances(str(tmp_path), "test")
   assert test_text == "analysts expect no change" and len(test_pcm) == 32000
-  inputs, _ = p.decode_input(
-      str(root / "11-1.1/wsj0/si_tr_s/011/011c0201.wv1"), None, HP)
+  inputs, _ = codecs.for_problem(p, None).inputs.from_line(
+      str(root / "11-1.1/wsj0/si_tr_s/011/011c0201.wv1"), HP)
   assert inputs.shape == (100, 80)
 
 

@@ -13,7 +13,8 @@ import tensorflow as tf
 import usr_dir_example  # noqa: F401  (registers zen_reverse)
 
 from conftest import USR_DIR, run_cli
-from t2tlite.serve import export_ops
+from t2tlite.data import codecs
+from t2tlite.data.codecs import text as text_codec
 from t2tlite.data import vocab as vocab_lib
 
 ZEN_EXTRA = ["Beautiful is better than ugly.", "  ", "",
@@ -52,19 +53,19 @@ def test_in_graph_tokenisation_matches_sentencepiece(sentencepiece_vocab):
   vocab, lines = sentencepiece_vocab
   lines = lines + ZEN_EXTRA[:1] + ZEN_EXTRA[3:] + [
       "ＡＢＣ１２３", "x\u00a0y\u2003z", "e\u0301", "ﬃ ㍻ ™ ½"]
-  tok = export_ops.sentencepiece_tokenizer(vocab.path)
-  ids = export_ops.encode_text(tok, tf.constant(lines), 64).numpy()
+  tok = text_codec.sentencepiece_tokenizer(vocab.path)
+  ids = text_codec.encode_text(tok, tf.constant(lines), 64).numpy()
   for line, row in zip(lines, ids):
     want = vocab.encode(line)[:63] + [vocab_lib.EOS_ID]
     assert list(row[:len(want)]) == want, line
     assert not row[len(want):].any()
   # Detokenising: the pieces before EOS, padding and EOS dropped.
-  back = export_ops.decode_subwords(tok, ids).numpy()
+  back = text_codec.decode_subwords(tok, ids).numpy()
   for row, text in zip(ids, back):
     assert text.decode("utf-8") == vocab.decode(row)
   rng = np.random.default_rng(0)
   noise = rng.integers(0, vocab.size, size=(50, 12))
-  got = export_ops.decode_subwords(tok, noise).numpy()
+  got = text_codec.decode_subwords(tok, noise).numpy()
   assert [g.decode("utf-8") for g in got] == [vocab.decode(r) for r in noise]
 
 
@@ -75,7 +76,7 @@ def test_char_detokenisation_matches_char_vocab():
   width = max(map(len, ids))
   ids = np.array([r + [0] * (width - len(r)) for r in ids])
   ids[0, 1] = 0xC3 + 3  # a broken UTF-8 sequence, replaced like decode()
-  got = export_ops.decode_chars(tf.constant(ids)).numpy()
+  got = text_codec.decode_chars(tf.constant(ids)).numpy()
   assert [g.decode("utf-8") for g in got] == [cv.decode(r) for r in ids]
 
 
@@ -124,7 +125,7 @@ def test_exporter_rejects_unknown_problem(zen_run, tmp_path):
   assert not os.path.exists(tmp_path / "e")
 
 
-# --- images and audio: the graph preprocessing equals decode_input ----------
+# --- images and audio: the graph preprocessing equals from_line ------------
 def _write(path, data):
   with open(path, "wb") as f:
     f.write(data)
@@ -145,14 +146,14 @@ def test_image_preprocessing_equals_decode_input(tmp_path):
                       tf.io.encode_jpeg(images[1]).numpy()))
   for name in ("image_digits", "image_fashion_mnist"):
     problem = registry.problem(name)
-    fn = export_ops.image_inputs(problem, hp)
+    fn, _ = codecs.for_problem(problem, None).inputs.graph_inputs(hp)
     data = []
     for path in files:
       with open(path, "rb") as f:
         data.append(f.read())
     got = fn(tf.constant(data)).numpy()
     for path, g in zip(files, got):
-      want, _ = problem.decode_input(path, None, hp)
+      want, _ = codecs.for_problem(problem, None).inputs.from_line(path, hp)
       np.testing.assert_array_equal(g, want, err_msg=f"{name} {path}")
 
 
@@ -173,9 +174,10 @@ def test_audio_preprocessing_equals_decode_input(tmp_path):
   for modality in ("audio", "audio_waveform"):
     problem = type("P", (speech_problems.SpeechProblem,),
                    {"input_modality": modality})()
-    got = export_ops.audio_inputs(problem, hp)(tf.constant(data)).numpy()
+    fn, _ = codecs.for_problem(problem, None).inputs.graph_inputs(hp)
+    got = fn(tf.constant(data)).numpy()
     for path, g in zip(files, got):
-      want, _ = problem.decode_input(path, None, hp)
+      want, _ = codecs.for_problem(problem, None).inputs.from_line(path, hp)
       assert not g[len(want):].any()  # batch padding is zeros
       g = g[:len(want)]
       if modality == "audio_waveform":
@@ -203,8 +205,7 @@ def test_image_classification_export(tmp_path):
   ).numpy()) for i in range(4)]
   dec = decoder.Decoder(out, decode_hparams_text="top_k=3")
   probs = dec.decode_arrays("image_digits", [
-      dec.problem("image_digits").decode_input(p, out, dec.hparams)[0]
-      for p in files])
+      dec.model_input("image_digits", p)[0] for p in files])
   export_dir = export.export(out, str(tmp_path / "export"),
                              decode_hparams="top_k=3")
   loaded = tf.saved_model.load(export_dir)

@@ -1,0 +1,145 @@
+"""Audio: a WAV or FLAC file (any rate, any channels) -> the model's input.
+
+Inputs are read as 16 kHz 16-bit mono PCM (SpeechProblem.load_file:
+soundfile, resampled by scipy.signal.resample_poly), then given the
+problem's features (SpeechProblem.pcm_to_inputs: log-mel frames, or the
+waveform). The graph form takes 16-bit PCM WAV bytes: tf.audio.decode_wav,
+channels averaged, resampled to 16 kHz by the same polyphase Kaiser FIR
+filter as scipy's (designed in-graph for the file's rate), rounded to
+16-bit PCM, then the same features.
+"""
+import numpy as np
+import tensorflow as tf
+
+from t2tlite import registry
+from t2tlite.data import audio
+from t2tlite.data.codecs import base
+
+
+@registry.register_codec("audio")
+class AudioCodec(base.Codec):
+  """Audio inputs of a SpeechProblem: log-mel features."""
+
+  raw_kind = "audio"
+  waveform = False
+
+  def from_line(self, line, hparams):
+    """A WAV or FLAC file's path -> model inputs (any rate and channels)."""
+    p = self.problem
+    path = line.strip()
+    if not path:
+      raise ValueError("empty line: expected the path of a WAV or FLAC file")
+    pcm = p.load_file(path)
+    inputs = p.pcm_to_inputs(tf.constant(pcm), hparams, False).numpy()
+    seconds = len(pcm) / 2 / audio.SAMPLE_RATE
+    max_frames = hparams.audio_max_frames
+    warning = None
+    if audio.num_frames(len(pcm) // 2) > max_frames:
+      warning = (f"{seconds:.1f} s of audio is longer than the "
+                 f"{max_frames / 100:.0f} s the model trains on")
+    return inputs, warning
+
+  def graph_inputs(self, hparams):
+    """fn(WAV files' bytes [B]) -> padded features, as from_line."""
+    from t2tlite.data import speech_problems
+    p = self.problem
+    if type(p).pcm_to_inputs is not speech_problems.SpeechProblem.pcm_to_inputs:
+      raise base.ExportError(f"problem '{p.name}' computes its own audio "
+                             "features (pcm_to_inputs); they cannot be "
+                             "exported")
+    waveform = self.waveform
+    del hparams  # features at decoding never use SpecAugment
+
+    def one(data):
+      x = wav_to_waveform(data)
+      return x if waveform else audio.normalize(audio.log_mel(x))
+
+    shape = [None] if waveform else [None, audio.NUM_MEL_BINS]
+    spec = tf.RaggedTensorSpec(shape, tf.float32, ragged_rank=0)
+
+    def fn(strings):
+      return tf.map_fn(one, strings, fn_output_signature=spec).to_tensor()
+
+    example = np.zeros([1] if waveform else [1, 1], np.float32)
+    return fn, example
+
+
+@registry.register_codec("audio_waveform")
+class AudioWaveformCodec(AudioCodec):
+  """Audio inputs as the raw waveform."""
+
+  waveform = True
+
+
+# --- graph ops ----------------------------------------------------------------
+def _gcd(a, b):
+  def body(a, b):
+    return b, tf.math.floormod(a, b)
+  return tf.while_loop(lambda a, b: b > 0, body, (a, b))[0]
+
+
+def _kaiser_lowpass(half_len, cutoff, beta=5.0):
+  """scipy.signal.firwin(2 * half_len + 1, cutoff, window=("kaiser", beta))
+  in float64 TF ops: a windowed sinc, scaled to unit gain at DC."""
+  m = tf.cast(tf.range(-half_len, half_len + 1), tf.float64)
+  h = cutoff * _sinc(cutoff * m)
+  ratio = m / tf.cast(tf.maximum(half_len, 1), tf.float64)
+  beta = tf.constant(beta, tf.float64)
+  win = (tf.math.special.bessel_i0(beta * tf.sqrt(1.0 - ratio * ratio)) /
+         tf.math.special.bessel_i0(beta))
+  h *= win
+  return h / tf.reduce_sum(h)
+
+
+def _sinc(x):
+  """numpy.sinc: sin(pi x) / (pi x), 1 at 0."""
+  px = np.pi * x
+  safe = tf.where(tf.equal(x, 0.0), tf.ones_like(px), px)
+  return tf.where(tf.equal(x, 0.0), tf.ones_like(px), tf.sin(safe) / safe)
+
+
+def resample(samples, rate, target=audio.SAMPLE_RATE):
+  """audio.resample (scipy.signal.resample_poly) in float64 TF ops.
+
+  The same Kaiser-windowed FIR filter, designed in-graph for the file's
+  rate (known only at run time), and the same polyphase sum: output k is
+  sum_j h[k * down + half_len - j * up] x[j], over the ceil(len(h) / up)
+  taps of h that land on input samples.
+  """
+  n = tf.cast(tf.size(samples), tf.int64)
+  rate = tf.cast(rate, tf.int64)
+
+  def convert():
+    g = _gcd(rate, tf.constant(target, tf.int64))
+    up, down = target // g, rate // g
+    max_rate = tf.maximum(up, down)
+    half_len = 10 * max_rate
+    length = 2 * half_len + 1
+    h = _kaiser_lowpass(half_len, 1.0 / tf.cast(max_rate, tf.float64))
+    h *= tf.cast(up, tf.float64)
+    n_out = (n * up + down - 1) // down
+    c = tf.range(n_out, dtype=tf.int64) * down + half_len  # [n_out]
+    taps = (length + up - 1) // up
+    t = tf.range(taps, dtype=tf.int64)
+    j = c[:, None] // up - t[None, :]                       # [n_out, taps]
+    idx = (c % up)[:, None] + t[None, :] * up
+    valid = (j >= 0) & (j < n) & (idx < length)
+    x = tf.cast(samples, tf.float64)
+    xs = tf.gather(x, tf.clip_by_value(j, 0, tf.maximum(n - 1, 0)))
+    hs = tf.gather(h, tf.minimum(idx, length - 1))
+    out = tf.reduce_sum(tf.where(valid, xs * hs, tf.zeros_like(xs)), axis=1)
+    return tf.cast(out, tf.float32)
+
+  same = tf.equal(rate, target) | tf.equal(n, 0)
+  return tf.cond(same, lambda: tf.cast(samples, tf.float32), convert)
+
+
+def wav_to_waveform(data):
+  """16-bit PCM WAV bytes (scalar) -> float32 [N] as audio.pcm16_to_waveform
+  gives for the file's 16 kHz PCM (audio.load_pcm16)."""
+  samples, rate = tf.audio.decode_wav(data)
+  mono = tf.reduce_mean(samples, axis=1)
+  x = resample(mono, rate)
+  pcm = tf.clip_by_value(tf.round(tf.cast(x, tf.float64) * 32768.0),
+                         -32768.0, 32767.0)
+  return (tf.cast(pcm, tf.float32) + 0.5) / 32768.0

@@ -1,0 +1,86 @@
+"""What every codec is: one side of a problem's examples outside the model.
+
+A Problem says what its data is; a codec says how one side of it (the
+inputs or the targets) gets from the outside world to the model and back:
+
+  inputs side   from_line(line, hparams): one decode-file line (text, or
+                the path of an image or audio file) -> (model input as
+                numpy, warning or None), used by t2tlite-decoder and
+                t2tlite.load; graph_inputs(hparams): the same in TF ops on
+                raw strings (text, or the file's bytes), traced into an
+                exported SavedModel.
+  targets side  to_text(output, decode_hparams, line=None): a model output
+                -> one line; reference(record): a stored example -> the
+                line it is scored against; decode_length(n): the longest
+                output for an input of n positions; graph_text(): ids ->
+                strings in TF ops, for the SavedModel.
+
+A codec is registered by name (registry.register_codec); a Problem names
+its two (`input_codec`, `target_codec`; by default its modalities). A
+codec with no graph form raises ExportError from its graph_* methods, so
+a problem is exportable exactly when both its codecs are.
+"""
+from t2tlite import errors
+
+
+class ExportError(errors.UserError, ValueError):
+  """A problem or model that cannot be exported faithfully."""
+
+
+class Codec:
+  """Base class. `problem` gives the settings (image size, class names,
+  vocabulary...), `key` the stored feature of this side ("inputs" or
+  "targets"; swapped for a _rev problem), `vocab_dir` the folder of the
+  vocabularies, `partner` the modality of the other side."""
+
+  raw_kind = None   # what an exported SavedModel takes: text/image/audio
+
+  def __init__(self, problem, key, vocab_dir, partner):
+    self.problem = problem
+    self.key = key
+    self.vocab_dir = vocab_dir
+    self.partner = partner
+    # What the graph forms built that a SavedModel must track (tokenizers).
+    self.graph_resources = []
+
+  @property
+  def name(self):
+    return getattr(type(self), "registered_name", type(self).__name__)
+
+  def _no_graph(self, what):
+    raise ExportError(f"problem '{self.problem.name}': its {what} (codec "
+                      f"'{self.name}') run Python code that a SavedModel "
+                      "cannot hold; decode it with t2tlite-decoder or "
+                      "t2tlite.load instead")
+
+  # --- inputs ---------------------------------------------------------------
+  def from_line(self, line, hparams):
+    raise NotImplementedError(f"codec '{self.name}' cannot be an input")
+
+  def graph_inputs(self, hparams):
+    """(fn(strings [B]) -> model inputs [B, ...], one example input)."""
+    self._no_graph("inputs")
+
+  # --- targets --------------------------------------------------------------
+  def to_text(self, output, decode_hparams, line=None):
+    raise NotImplementedError(f"codec '{self.name}' cannot be a target")
+
+  def reference(self, record):
+    raise NotImplementedError(f"codec '{self.name}' cannot be a target")
+
+  def decode_length(self, inputs_length, extra_length=50):
+    return self.problem.max_decode_length
+
+  def constraint(self):
+    """What decoding must obey (decode.tree_constraint's interface), or
+    None: any output."""
+    return None
+
+  def graph_text(self):
+    """fn(ids [B, T]) -> strings [B], as to_text."""
+    self._no_graph("outputs")
+
+  @property
+  def needs_tensorflow_text(self):
+    """Whether the graph form runs tensorflow-text's sentencepiece ops."""
+    return False

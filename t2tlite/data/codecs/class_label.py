@@ -1,0 +1,36 @@
+"""Class labels: one of the problem's `class_names`.
+
+Outputs are class probabilities, written as the best name, or with decode
+hparam top_k=K as the K best "name:score" pairs joined by "; ". The
+exporter builds its top-k from `class_names` itself (serve/export.py).
+"""
+import numpy as np
+
+from t2tlite import registry
+from t2tlite.data.codecs import base
+
+
+@registry.register_codec("class_label")
+class ClassLabelCodec(base.Codec):
+  """Targets that are one of `problem.class_names`."""
+
+  @property
+  def class_names(self):
+    return tuple(self.problem.class_names)
+
+  def to_text(self, output, decode_hparams, line=None):
+    probs = np.asarray(output, np.float64).reshape(-1)
+    k = int((decode_hparams or {}).get("top_k", 1) or 1)
+    best = np.argsort(-probs, kind="stable")[:k]
+    if k == 1:
+      return self.class_names[best[0]]
+    return "; ".join(f"{self.class_names[i]}:{probs[i]:.4f}" for i in best)
+
+  def reference(self, record):
+    """The stored label: an image problem's "label" feature, or a text
+    classification problem's one-element target."""
+    label = record["label"] if "label" in record else record[self.key]
+    return self.class_names[int(np.asarray(label).reshape(-1)[0])]
+
+  def graph_text(self):
+    return None  # class labels are served as labels and scores (export.py)

@@ -1,0 +1,141 @@
+"""Text: subword (or byte) ids of the problem's vocabulary.
+
+Inputs: a line, encoded and cut to max_length - 1 pieces plus EOS. Targets:
+ids decoded to a line. The graph forms run sentencepiece in-graph through
+tensorflow-text's SentencepieceTokenizer (the same C++ library as the
+decoder's SubwordVocab, so normalisation and segmentation are identical by
+construction); byte vocabularies need no library.
+"""
+import numpy as np
+
+from t2tlite import registry
+from t2tlite import system_deps
+from t2tlite.data import vocab as vocab_lib
+from t2tlite.data.codecs import base
+
+
+@registry.register_codec("text")
+class TextCodec(base.Codec):
+  """Text in the problem's vocabulary, on either side."""
+
+  raw_kind = "text"
+
+  @property
+  def vocab(self):
+    return self.problem.vocab(self.vocab_dir)
+
+  # --- inputs ---------------------------------------------------------------
+  def from_line(self, line, hparams):
+    ids = self.vocab.encode(line)
+    limit = hparams.max_length - 1
+    warning = None
+    if len(ids) > limit:
+      warning = f"input of {len(ids)} tokens truncated to {limit}"
+    ids = ids[:limit] + [vocab_lib.EOS_ID]
+    return np.array(ids, np.int64), warning
+
+  def graph_inputs(self, hparams):
+    self._check_subwords()
+    tokenizer = self._tokenizer()
+    return (lambda s: encode_text(tokenizer, s, hparams.max_length),
+            np.zeros([1], np.int64))
+
+  # --- targets --------------------------------------------------------------
+  def to_text(self, output, decode_hparams, line=None):
+    return self.vocab.decode(output)
+
+  def reference(self, record):
+    return self.vocab.decode(record[self.key])
+
+  def decode_length(self, inputs_length, extra_length=50):
+    if self.partner == "text":
+      return min(self.problem.max_decode_length, inputs_length + extra_length)
+    return self.problem.max_decode_length
+
+  def graph_text(self):
+    if isinstance(self.vocab, vocab_lib.CharVocab):
+      return decode_chars
+    tokenizer = self._tokenizer()
+    return lambda ids: decode_subwords(tokenizer, ids)
+
+  @property
+  def needs_tensorflow_text(self):
+    return not isinstance(self.vocab, vocab_lib.CharVocab)
+
+  def _tokenizer(self):
+    tokenizer = sentencepiece_tokenizer(self.vocab.path)
+    self.graph_resources.append(tokenizer)
+    return tokenizer
+
+  def _check_subwords(self):
+    if isinstance(self.vocab, vocab_lib.CharVocab):
+      raise base.ExportError(f"problem '{self.problem.name}': byte inputs "
+                             "cannot be exported")
+
+
+@registry.register_codec("transcript")
+class TranscriptCodec(TextCodec):
+  """Speech targets: written like text, scored against the transcript as
+  spoken (the stored "transcript" string), not its encoding."""
+
+  def reference(self, record):
+    text = record["transcript"]
+    return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
+# --- graph ops ----------------------------------------------------------------
+def sentencepiece_tokenizer(model_path):
+  """tensorflow-text's tokenizer holding the vocabulary's serialised model."""
+  import tensorflow as tf
+  text = system_deps.require_module(
+      "tensorflow_text", "tensorflow-text",
+      "exporting text problems (in-graph sentencepiece)")
+  with open(model_path, "rb") as f:
+    proto = f.read()
+  return text.SentencepieceTokenizer(model=proto, out_type=tf.int32)
+
+
+def encode_text(tokenizer, strings, max_length):
+  """Strings [B] -> ids [B, T] int64: TextCodec.from_line in-graph.
+
+  The decoder strips the trailing newline, keeps max_length - 1 pieces and
+  appends EOS; blank inputs get just EOS here (the caller blanks their
+  outputs, as the decoder leaves blank lines blank).
+  """
+  import tensorflow as tf
+  strings = tf.strings.regex_replace(strings, "\n+$", "")
+  ids = tokenizer.tokenize(strings)[:, :max_length - 1]
+  eos = tf.fill([tf.shape(strings)[0], 1], vocab_lib.EOS_ID)
+  ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1)
+  return tf.cast(ids.to_tensor(), tf.int64)
+
+
+def _before_eos(ids):
+  """ids [B, T] -> ragged [B, (t)]: the pieces before the first EOS, >= 2.
+
+  That is SubwordVocab.decode's filter: padding and EOS never reach the
+  detokenizer, unknown pieces (id 2) do.
+  """
+  import tensorflow as tf
+  ids = tf.cast(ids, tf.int32)
+  seen_eos = tf.cumsum(tf.cast(tf.equal(ids, vocab_lib.EOS_ID), tf.int32),
+                       axis=1) > 0
+  keep = (~seen_eos) & (ids >= vocab_lib.UNK_ID)
+  return tf.ragged.boolean_mask(ids, keep)
+
+
+def decode_subwords(tokenizer, ids):
+  """Generated ids [B, T] -> strings [B], as SubwordVocab.decode."""
+  return tokenizer.detokenize(_before_eos(ids))
+
+
+def decode_chars(ids):
+  """Generated ids [B, T] -> strings [B], as CharVocab.decode (bytes + 3)."""
+  import tensorflow as tf
+  ids = _before_eos(ids)
+  keep = tf.ragged.boolean_mask(ids, ids >= 3)
+  table = tf.constant([bytes([b]) for b in range(256)])
+  raw = tf.strings.reduce_join(tf.gather(table, keep - 3), axis=1)
+  return tf.strings.unicode_transcode(raw, "UTF-8", "UTF-8",
+                                      errors="replace",
+                                      replacement_char=0xFFFD)
