@@ -28,6 +28,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from t2tlite.data import problem as problem_lib
+from t2tlite.data import pipeline
 import t2tlite  # noqa: E402  (registers everything; quiets TF's import)
 import numpy as np  # noqa: E402
 from t2tlite.data import data_io  # noqa: E402
@@ -45,7 +47,7 @@ def _present(names, data_dir):
   out = []
   for name in names:
     try:
-      registry.problem(name).shard_files(data_dir, "train")
+      pipeline.shard_files(registry.problem(name), data_dir, "train")
       out.append(name)
     except data_io.DataError:
       print(f"{name}: no train shards in {data_dir}; left out")
@@ -159,7 +161,7 @@ def main():
   results = {}
   for name in names:
     p = registry.problem(name)
-    spec = p.spec(args.data_dir)
+    spec = problem_lib.spec(p, args.data_dir)
     ex_rate = decoded_rate(p, args.data_dir, hp, args.warmup,
                            10 * args.batches)
     rate, batches = pipeline_rate(p, args.data_dir, hp, args.warmup,

@@ -303,7 +303,10 @@ def problem(name):
     cls = _problem_alias_class(base, cls)
   instance = cls()
   if reverse:
-    instance.set_reversed()
+    if not instance.reversible:
+      raise RegistryError(f"problem '{base}' cannot be reversed (its inputs "
+                          "and targets are of different kinds)")
+    instance.reversed = True
   return instance
 
 

@@ -66,7 +66,8 @@ def test_a_misspelt_task_token_is_an_error_not_a_new_output_space():
     with pytest.raises(registry.RegistryError,
                        match="unknown task token 'to_digit_labl'; did you "
                              "mean to_digit_label"):
-      registry.problem("tmp_misspelt_task_token").spec("/no/data_dir")
+      problem_lib.spec(registry.problem("tmp_misspelt_task_token"),
+                       "/no/data_dir")
     assert "to_digit_labl" not in registry.task_tokens
     new = registry.register_task_token("to_sentiment_test")
     assert registry.register_task_token("to_sentiment_test") == new

@@ -15,9 +15,6 @@ class ClassLabelTargets:
   class_names = ()
   metrics = ("accuracy", "top5_accuracy")
 
-  def target_vocab_size(self):
-    return len(self.class_names)
-
   def label_id(self, label):
     """A class name or index -> its index; anything else is an error."""
     if isinstance(label, str):

@@ -10,7 +10,10 @@ the two functions here do the rest for every modality:
       groups the rest into batches, bucketed by length where it pays.
 """
 import dataclasses
+import os
 from typing import Callable, Optional, Tuple
+
+from t2tlite.data import data_io
 
 
 def bucket_boundaries(max_length, min_length=8, step=1.1):
@@ -173,6 +176,36 @@ def _bucket_by_two_lengths(ds, lengths, caps, budgets, padded_shapes,
       window_size_func=size)
 
 
+def shard_files(problem, data_dir, split):
+  """The shard files of a problem's split; a missing data_dir or split is a
+  DataError naming the datagen command that writes it."""
+  command = (f"t2tlite-datagen --problem={problem.data_name} "
+             f"--data_dir={data_dir} --tmp_dir=/tmp/t2tlite_tmp")
+  if not os.path.isdir(data_dir):
+    raise data_io.DataError(f"data_dir {data_dir} does not exist; run "
+                            f"{command}")
+  files = data_io.find_shards(data_dir, problem.data_name, split)
+  if not files:
+    raise data_io.DataError(
+        f"no {split} shards for problem '{problem.data_name}' in "
+        f"{data_dir}; run {command}")
+  data_io.check_sizes(data_dir, problem.data_name, split, files)
+  return files
+
+
+def num_examples(problem, data_dir, split):
+  """Examples in a split, as datagen counted them; None when unknown."""
+  meta = data_io.read_meta(data_dir, problem.data_name, split)
+  return meta["examples"] if meta else None
+
+
+def dropped_by_length(problem, data_dir, split, max_length):
+  """How many examples of a split max_length drops (from datagen meta)."""
+  meta = data_io.read_meta(data_dir, problem.data_name, split) or {}
+  return sum(v for k, v in meta.get("lengths", {}).items()
+             if int(k) > max_length)
+
+
 def eval_pairs(problem, data_dir, split, hparams, limit=None):
   """Yields (model inputs as numpy, reference line) of a split, in file
   order: the inputs as evaluation reads them, the reference as the
@@ -182,7 +215,7 @@ def eval_pairs(problem, data_dir, split, hparams, limit=None):
   import tensorflow as tf
   from t2tlite.data import codecs
   target = codecs.for_problem(problem, data_dir).targets
-  ds = read_records(problem.shard_files(data_dir, split), False, 0, (1, 0))
+  ds = read_records(shard_files(problem, data_dir, split), False, 0, (1, 0))
   ds = ds.map(tf.autograph.experimental.do_not_convert(problem.decode_record))
   if limit:
     ds = ds.take(limit)

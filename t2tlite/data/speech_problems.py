@@ -70,12 +70,6 @@ class SpeechProblem(problem_lib.Problem):
       return vocab_lib.CharVocab()
     return super().vocab(data_dir)
 
-  def spec(self, data_dir):
-    spec = super().spec(data_dir)
-    if self.char_targets:
-      spec = spec._replace(target_vocab_name=vocab_lib.CharVocab.kind)
-    return spec
-
   # --- reading --------------------------------------------------------------
   def feature_spec(self):
     import tensorflow as tf

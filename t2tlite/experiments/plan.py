@@ -4,6 +4,7 @@ An experiment is a list of runs (problems, hparams overrides, mixing), each
 repeated per seed by the runner. Problems are chosen by what they are (their
 modalities and metrics, `problem_kind`), not by their names.
 """
+from t2tlite.data import pipeline
 from t2tlite import errors
 
 
@@ -44,7 +45,7 @@ def problem_kinds(problems):
 def train_sizes(problems, data_dir):
   """Name -> training examples (datagen's count; None when unknown)."""
   from t2tlite import registry  # pylint: disable=import-outside-toplevel
-  return {p: registry.problem(p).num_examples(data_dir, "train")
+  return {p: pipeline.num_examples(registry.problem(p), data_dir, "train")
           for p in problems}
 
 

@@ -44,6 +44,7 @@ import os
 
 import tensorflow as tf
 
+from t2tlite.data import pipeline
 from t2tlite.data import data_io
 from t2tlite.train import optimization
 from t2tlite import errors
@@ -232,7 +233,7 @@ def per_replica_hparams(hparams, num_replicas):
 
 def check_shards(problem, data_dir, num_workers):
   """Every worker needs a train shard file of its own."""
-  files = problem.shard_files(data_dir, "train")
+  files = pipeline.shard_files(problem, data_dir, "train")
   if len(files) < num_workers:
     raise data_io.DataError(
         f"{problem.name} has {len(files)} train shard file(s) for "

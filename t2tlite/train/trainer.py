@@ -15,6 +15,8 @@ import time
 import keras
 import tensorflow as tf
 
+from t2tlite.data import problem as problem_lib
+from t2tlite.data import pipeline
 from t2tlite.data import data_io
 from t2tlite.train import distribute
 from t2tlite import errors
@@ -95,11 +97,12 @@ class Trainer:
     self.data_dir, self.output_dir = data_dir, output_dir
     self.loss_weights = dict(loss_weights or {})
     for p in self.problems:
-      p.shard_files(data_dir, "train")  # fails early, naming datagen
-    sizes = {p.name: p.num_examples(data_dir, "train") for p in self.problems}
+      pipeline.shard_files(p, data_dir, "train")  # fails early, naming datagen
+    sizes = {p.name: pipeline.num_examples(p, data_dir, "train")
+             for p in self.problems}
     self.mixer = mixing_lib.parse(mixing, names, sizes, rate_caps)
     self.mixer.seed = hparams.seed
-    self.specs = [p.spec(data_dir) for p in self.problems]
+    self.specs = [problem_lib.spec(p, data_dir) for p in self.problems]
     existing = run_config.read(output_dir)
     if warm_start_from and not existing:  # before anything is written
       warm_start.check_source(warm_start_from, model, output_dir)
@@ -202,8 +205,8 @@ class Trainer:
 
   def _log_dropped(self, p):
     max_len = self.hparams.max_length
-    dropped = p.dropped_by_length(self.data_dir, "train", max_len)
-    total = p.num_examples(self.data_dir, "train")
+    dropped = pipeline.dropped_by_length(p, self.data_dir, "train", max_len)
+    total = pipeline.num_examples(p, self.data_dir, "train")
     if dropped:
       log.info("%s: max_length=%d drops %d of %s training examples",
                p.name, max_len, dropped, total)
@@ -299,7 +302,8 @@ class Trainer:
           for k in sums:
             sums[k] += float(out[k])
       except tf.errors.DataLossError:
-        raise data_io.find_corrupt(p.shard_files(self.data_dir, "dev")) or (
+        raise data_io.find_corrupt(
+            pipeline.shard_files(p, self.data_dir, "dev")) or (
             data_io.DataError(f"{p.name}: corrupt dev data"))
       w = max(sums["weight"], 1.0)
       metrics = {"loss": sums["loss_sum"] / w,
@@ -389,7 +393,8 @@ class Trainer:
           out = self._train_steps[name](self.streams[name])
       except tf.errors.DataLossError:
         p = self.problems[self.names.index(name)]
-        raise data_io.find_corrupt(p.shard_files(self.data_dir, "train")) or (
+        raise data_io.find_corrupt(
+            pipeline.shard_files(p, self.data_dir, "train")) or (
             data_io.DataError(f"{name}: corrupt training data"))
       except LOST_WORKER as e:
         if self.strategy is None:

@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 
+from t2tlite.data import problem as problem_lib
 from t2tlite import registry
 from t2tlite.data import datagen
 from t2tlite.data import text_problem
@@ -47,7 +48,7 @@ def test_text_to_class_label_trains_and_decodes(zen_order, tmp_path):
   data_dir, out = str(tmp_path / "data"), str(tmp_path / "out")
   datagen.generate([zen_order], data_dir, str(tmp_path / "tmp"))
   p = registry.problem(zen_order)
-  spec = p.spec(data_dir)
+  spec = problem_lib.spec(p, data_dir)
   assert (spec.input_modality, spec.target_modality) == ("text",
                                                           "class_label")
   assert spec.target_vocab_size == 2

@@ -10,6 +10,9 @@ import shutil
 
 import pytest
 
+from t2tlite.data import problem as problem_lib
+from t2tlite.data import pipeline
+from t2tlite.data import datagen
 from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite import system_deps
@@ -294,14 +297,14 @@ def test_datagen_writes_shards_and_rev_reads_them(corpus, tmp_path,
   data_dir = str(tmp_path / "data")
   os.makedirs(data_dir)  # Problem.generate_data does not create it (yet).
   problem = registry.problem("translate_ende_ddtp")
-  problem.generate_data(data_dir, corpus)
+  datagen.generate_data(problem, data_dir, corpus)
   names = sorted(os.path.basename(p) for p in
                  glob.glob(os.path.join(data_dir, "translate_ende_ddtp-*")))
   assert "translate_ende_ddtp-train-00003-of-00004" in names
   assert "translate_ende_ddtp-test-00000-of-00001" in names
   assert os.path.exists(vocab_lib.vocab_path(data_dir, "shared_subword_8k"))
   for split in ddtp.SPLITS:
-    assert problem.num_examples(data_dir, split) == len(
+    assert pipeline.num_examples(problem, data_dir, split) == len(
         ddtp.aligned_pairs(corpus, "de", split))
 
   hparams = None  # preprocess of a text problem does not read hparams.
@@ -320,8 +323,8 @@ def test_datagen_writes_shards_and_rev_reads_them(corpus, tmp_path,
   vocab = problem.vocab(data_dir)
   assert vocab.decode(forward[0]["inputs"]) == en
   assert vocab.decode(forward[0]["targets"]) == de
-  assert problem.spec(data_dir).task_token == "to_de"
-  assert reverse_problem.spec(data_dir).task_token == "to_en"
+  assert problem_lib.spec(problem, data_dir).task_token == "to_de"
+  assert problem_lib.spec(reverse_problem, data_dir).task_token == "to_en"
   assert reverse_problem.name == "translate_ende_ddtp_rev"
 
 
@@ -331,7 +334,7 @@ def test_interrupted_datagen_leaves_no_partial_shard(corpus, tmp_path,
   name = "translate_ende_ddtp"
   clean_dir, data_dir = str(tmp_path / "clean"), str(tmp_path / "data")
   os.makedirs(clean_dir)
-  registry.problem(name).generate_data(clean_dir, corpus)
+  datagen.generate_data(registry.problem(name), clean_dir, corpus)
   os.makedirs(data_dir)
   vocab_file = os.path.basename(vocab_lib.vocab_path(clean_dir,
                                                      "shared_subword_8k"))
@@ -348,12 +351,12 @@ def test_interrupted_datagen_leaves_no_partial_shard(corpus, tmp_path,
   with monkeypatch.context() as m:
     m.setattr(translate_ddtp.TranslateEndeDdtp, "text_pairs", crashing_pairs)
     with pytest.raises(KeyboardInterrupt):
-      registry.problem(name).generate_data(data_dir, corpus)
+      datagen.generate_data(registry.problem(name), data_dir, corpus)
   assert data_io.find_shards(data_dir, name, "train")
   assert not glob.glob(os.path.join(data_dir, f"{name}-dev-?????-of-?????"))
   assert not glob.glob(os.path.join(data_dir, f"{name}-test-*"))
 
-  written = registry.problem(name).generate_data(data_dir, corpus)
+  written = datagen.generate_data(registry.problem(name), data_dir, corpus)
   assert sorted(written) == ["dev", "test"]  # Train was complete already.
   assert not glob.glob(os.path.join(data_dir, "*.incomplete"))
   assert _metas(data_dir, name).keys() == _metas(clean_dir, name).keys()

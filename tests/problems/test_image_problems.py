@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from t2tlite.data import problem as problem_lib
+from t2tlite.data import datagen
 from t2tlite import metrics
 from t2tlite.data import codecs
 from t2tlite.data import pipeline
@@ -96,7 +98,7 @@ def test_fashion_mnist_round_trip(fake_fashion, tmp_path):
   p = fmnist.ImageFashionMnist()
   p.num_shards = {"train": 2, "dev": 1, "test": 1}
   data_dir = str(tmp_path / "data")
-  written = p.generate_data(data_dir, str(tmp_path / "tmp"))
+  written = datagen.generate_data(p, data_dir, str(tmp_path / "tmp"))
   assert written == {"train": 25, "dev": 5, "test": 10}
   # The dev split is the end of the release's train file, never trained on.
   train_rows = set(p.split_rows("train", 30))
@@ -109,7 +111,7 @@ def test_fashion_mnist_round_trip(fake_fashion, tmp_path):
   ev = first(p.batched(data_dir, "test", HP, training=False))
   raw = fmnist.read_idx(str(fake_fashion / "t10k-images-idx3-ubyte.gz"))
   np.testing.assert_array_equal(ev["inputs"].numpy()[:, :, :, 0], raw[:4])
-  assert p.spec(data_dir).target_vocab_size == 10
+  assert problem_lib.spec(p, data_dir).target_vocab_size == 10
 
 
 # --- digits -------------------------------------------------------------------
@@ -122,7 +124,7 @@ def test_digits_splits_are_disjoint_and_complete():
 def test_digits_round_trip(tmp_path):
   p = image_digits.ImageDigits()
   data_dir = str(tmp_path / "data")
-  assert p.generate_data(data_dir, str(tmp_path / "tmp")) == {
+  assert datagen.generate_data(p, data_dir, str(tmp_path / "tmp")) == {
       "train": 1437, "dev": 180, "test": 180}
   batch = first(p.batched(data_dir, "dev", HP, training=False))
   assert batch["inputs"].shape == (4, 8, 8, 1)
@@ -244,12 +246,13 @@ def test_tuxpaint_round_trip(fake_tuxpaint, tmp_path):
   os.makedirs(data_dir)
   write_test_vocab(data_dir)
   en = tux.ImageCaptionTuxpaint()
-  written = en.generate_data(data_dir, tmp_dir)
+  written = datagen.generate_data(en, data_dir, tmp_dir)
   assert sum(written.values()) == len(CAPTIONS) + 30
   de = tux.ImageCaptionTuxpaintDe()
-  assert sum(de.generate_data(data_dir, tmp_dir).values()) == (
+  assert sum(datagen.generate_data(de, data_dir, tmp_dir).values()) == (
       len(CAPTIONS) + 30 - 1)  # the dog has no German caption
-  assert en.spec(data_dir).task_token != de.spec(data_dir).task_token
+  assert (problem_lib.spec(en, data_dir).task_token !=
+          problem_lib.spec(de, data_dir).task_token)
   hp = HP.replace(image_size=32)
   batch = first(en.batched(data_dir, "train", hp, training=True))
   assert batch["inputs"].shape == (4, 32, 32, 3)
@@ -286,7 +289,7 @@ def test_imagenet_on_mock_data(tmp_path):
   p.num_shards = {"train": 2, "dev": 1, "test": 1}
   data_dir = str(tmp_path / "data")
   with tfds.testing.mock_data(num_examples=4):
-    assert p.generate_data(data_dir, str(tmp_path / "tmp")) == {
+    assert datagen.generate_data(p, data_dir, str(tmp_path / "tmp")) == {
         "train": 4, "dev": 4, "test": 4}
   assert len(p.class_names) == 1000 and p.class_names[0] == "n01440764"
   hp = HP.replace(image_size=24)
@@ -294,7 +297,7 @@ def test_imagenet_on_mock_data(tmp_path):
     batch = first(p.batched(data_dir, "train", hp, training))
     assert batch["inputs"].shape == (4, 24, 24, 3)
     assert batch["inputs"].dtype == tf.uint8
-  assert p.spec(data_dir).target_vocab_size == 1000
+  assert problem_lib.spec(p, data_dir).target_vocab_size == 1000
 
 
 def test_coco_on_mock_data(tmp_path):
@@ -306,7 +309,7 @@ def test_coco_on_mock_data(tmp_path):
   os.makedirs(data_dir)
   write_test_vocab(data_dir)
   with tfds.testing.mock_data(num_examples=2, num_sub_examples=3):
-    written = p.generate_data(data_dir, str(tmp_path / "tmp"))
+    written = datagen.generate_data(p, data_dir, str(tmp_path / "tmp"))
   assert written["train"] > 2  # one example per caption
   hp = HP.replace(image_size=20)
   batch = first(p.batched(data_dir, "dev", hp, training=False))
@@ -322,7 +325,7 @@ def test_training_stream_is_seeded_and_checkpointable(tmp_path):
   p = image_digits.ImageDigits()
   p.augment_pad = 1  # digits train unaugmented; this test needs the shifts
   data_dir = str(tmp_path / "data")
-  p.generate_data(data_dir, str(tmp_path / "tmp"))
+  datagen.generate_data(p, data_dir, str(tmp_path / "tmp"))
   hp = HP.replace(image_batch_size=64)
   a = iter(p.batched(data_dir, "train", hp, training=True, seed=3))
   tf.train.Checkpoint(stream=a).save(str(tmp_path / "ckpt"))

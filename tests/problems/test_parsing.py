@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+from t2tlite.data import pipeline
 from t2tlite import metrics
 from t2tlite import registry
 from t2tlite.data import codecs
@@ -239,10 +240,8 @@ def test_problem_declarations():
     problem = registry.problem(name)
     assert problem.task_token == "to_parse_tree"
     assert problem.vocab_name == "shared_subword_8k"
-    with pytest.raises(ValueError):
-      problem.set_reversed()
-  with pytest.raises(Exception):
-    registry.problem("parsing_english_silver_rev")
+    with pytest.raises(registry.RegistryError, match="cannot be reversed"):
+      registry.problem(name + "_rev")
 
 
 # Brackets, punctuation words and "e.g." in one tree (leaves escaped).
@@ -405,7 +404,7 @@ def test_train_and_decode_end_to_end(silver, tmp_path):
   fake_vocab(data_dir)
   datagen.generate(["parsing_english_silver"], data_dir, tmp_dir)
   problem = registry.problem("parsing_english_silver")
-  assert problem.num_examples(data_dir, "train") == sum(
+  assert pipeline.num_examples(problem, data_dir, "train") == sum(
       "reads" not in s for s in silver["train"])
   trainer.train(problems=["parsing_english_silver"], model="transformer",
                 hparams_set="transformer_tiny", data_dir=data_dir,

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from t2tlite.data import problem as problem_lib
+from t2tlite.data import datagen
 from t2tlite import metrics
 from t2tlite.data import codecs
 from t2tlite.data import pipeline
@@ -118,8 +120,9 @@ def tts_data(tmp_path_factory):
              {"train": 2, "dev": 1, "test": 1})
   data_dir = str(tmp_path_factory.mktemp("speech_data"))
   fake_vocab(data_dir)
-  written = registry.problem("speech_tts_en").generate_data(
-      data_dir, str(tmp_path_factory.mktemp("speech_tmp")))
+  written = datagen.generate_data(
+      registry.problem("speech_tts_en"), data_dir,
+      str(tmp_path_factory.mktemp("speech_tmp")))
   yield data_dir, written
   mp.undo()
 
@@ -150,7 +153,8 @@ def test_twins_read_the_same_files(tts_data):
   ex = next(chars_p.dataset(data_dir, "test", HP, False).as_numpy_iterator())
   text = chars_p.vocab(data_dir).decode(ex["targets"])
   assert text in SENTENCES["test"]
-  assert chars_p.spec(data_dir).target_vocab_size == vocab_lib.CharVocab.size
+  assert problem_lib.spec(chars_p, data_dir).target_vocab_size == (
+      vocab_lib.CharVocab.size)
 
 
 def test_training_batches_respect_the_frame_budget(tts_data):
@@ -253,11 +257,12 @@ def test_librispeech_reads_tfds_examples(tmp_path):
   p = registry.problem("speech_librispeech")
   p.num_shards = {"train": 1, "dev": 1, "test": 1}
   with tfds.testing.mock_data(num_examples=4):
-    written = p.generate_data(data_dir, str(tmp_path / "tmp"))
+    written = datagen.generate_data(p, data_dir, str(tmp_path / "tmp"))
     expected = [(ex["speech"], ex["text"].decode()) for ex in tfds.as_numpy(
         tfds.load("librispeech", split="test_clean"))]
   assert written == {"train": 4, "dev": 4, "test": 4}
-  got = list(tf.data.TFRecordDataset(p.shard_files(data_dir, "test")).map(
+  files = pipeline.shard_files(p, data_dir, "test")
+  got = list(tf.data.TFRecordDataset(files).map(
       p.decode_record).as_numpy_iterator())
   for ex, (speech, text) in zip(got, expected):
     assert np.array_equal(np.frombuffer(ex["audio"], "<i2"), speech)

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from t2tlite.data import problem as problem_lib
+from t2tlite.data import datagen
 from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite.data import vocab as vocab_lib
@@ -36,7 +38,7 @@ def test_datagen_and_pipeline(mock_wmt, tmp_path, monkeypatch):
   data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
   os.makedirs(data_dir)
   problem = registry.problem("translate_ende_wmt")
-  written = problem.generate_data(data_dir, tmp_dir)
+  written = datagen.generate_data(problem, data_dir, tmp_dir)
   assert written == {"train": 12, "dev": 12, "test": 12}
   # Its own vocabulary, not the shared DDTP one.
   assert os.path.exists(vocab_lib.vocab_path(data_dir, "translate_ende_wmt"))
@@ -56,4 +58,4 @@ def test_datagen_and_pipeline(mock_wmt, tmp_path, monkeypatch):
   assert vocab.decode(examples[0]["inputs"]).split() == src.split()
   assert vocab.decode(examples[0]["targets"]).split() == tgt.split()
   rev = registry.problem("translate_ende_wmt_rev")
-  assert rev.spec(data_dir).task_token == "to_en"
+  assert problem_lib.spec(rev, data_dir).task_token == "to_en"

@@ -183,7 +183,8 @@ def test_equal_size_vocabularies_get_their_own_modality_nets():
 
 def test_problem_specs_name_their_label_set():
   from t2tlite import registry
-  digits = registry.problem("image_digits").spec("/nonexistent")
-  fashion = registry.problem("image_fashion_mnist").spec("/nonexistent")
+  from t2tlite.data import problem as problem_lib
+  digits = problem_lib.spec(registry.problem("image_digits"), "/none")
+  fashion = problem_lib.spec(registry.problem("image_fashion_mnist"), "/none")
   assert digits.target_vocab_name == "labels:image_digits"
   assert fashion.target_vocab_name != digits.target_vocab_name
