@@ -18,7 +18,6 @@ max_length target tokens are dropped. Targets are padded with 0.
 """
 
 from t2tlite.data import audio
-from t2tlite.metrics import wer as metrics_wer
 from t2tlite.data import problem as problem_lib
 from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
@@ -136,6 +135,3 @@ class SpeechProblem(problem_lib.Problem):
   def load_file(self, path):
     """An audio file -> 16 kHz int16 PCM; raises a ValueError if unusable."""
     return audio.load_pcm16(path)
-
-
-distinct_share = metrics_wer.distinct_share

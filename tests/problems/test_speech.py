@@ -66,7 +66,7 @@ def test_wer_and_cer_after_normalisation():
 
 
 def test_distinct_share_counts_outputs_that_differ_after_normalisation():
-  share = speech_problems.distinct_share
+  share = metrics_wer.distinct_share
   assert share(["the cat", "The cat.", "a dog", "the  cat!"]) == 0.5
   assert share(["same"] * 10) == 0.1
   assert share(["a", "b", "c"]) == 1.0

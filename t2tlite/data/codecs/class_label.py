@@ -31,6 +31,3 @@ class ClassLabelCodec(base.Codec):
     classification problem's one-element target."""
     label = record["label"] if "label" in record else record[self.key]
     return self.class_names[int(np.asarray(label).reshape(-1)[0])]
-
-  def graph_text(self):
-    return None  # class labels are served as labels and scores (export.py)

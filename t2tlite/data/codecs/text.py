@@ -35,7 +35,9 @@ class TextCodec(base.Codec):
     return np.array(ids, np.int64), warning
 
   def graph_inputs(self, hparams):
-    self._check_subwords()
+    if isinstance(self.vocab, vocab_lib.CharVocab):
+      raise base.ExportError(f"problem '{self.problem.name}': byte inputs "
+                             "cannot be exported")
     tokenizer = self._tokenizer()
     return (lambda s: encode_text(tokenizer, s, hparams.max_length),
             np.zeros([1], np.int64))
@@ -66,11 +68,6 @@ class TextCodec(base.Codec):
     tokenizer = sentencepiece_tokenizer(self.vocab.path)
     self.graph_resources.append(tokenizer)
     return tokenizer
-
-  def _check_subwords(self):
-    if isinstance(self.vocab, vocab_lib.CharVocab):
-      raise base.ExportError(f"problem '{self.problem.name}': byte inputs "
-                             "cannot be exported")
 
 
 @registry.register_codec("transcript")
