@@ -113,10 +113,11 @@ def _tiny_run(args, out_dir):
 
 def _test_lines(data_dir, n):
   from t2tlite import registry
+  from t2tlite.data import pipeline
   p = registry.problem("translate_ende_ddtp")
   hp = registry.hparams("transformer_tiny")
   vocab = p.vocab(data_dir)
-  ds = p.dataset(data_dir, "test", hp, training=False).take(n)
+  ds = pipeline.dataset(p, data_dir, "test", hp, training=False).take(n)
   return [vocab.decode(ex["inputs"]) for ex in ds.as_numpy_iterator()]
 
 

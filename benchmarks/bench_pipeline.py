@@ -71,7 +71,7 @@ def pipeline_rate(problem, data_dir, hp, warmup, n):
 
 
 def decoded_rate(problem, data_dir, hp, warmup, n):
-  ds = problem.dataset(data_dir, "train", hp, training=True, seed=hp.seed)
+  ds = pipeline.dataset(problem, data_dir, "train", hp, training=True, seed=hp.seed)
   return _rate(iter(ds), warmup, n)[0]
 
 

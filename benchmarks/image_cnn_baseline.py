@@ -15,6 +15,7 @@ import numpy as np
 
 import t2tlite  # noqa: F401
 from t2tlite import registry
+from t2tlite.data.codecs import image as image_codec
 
 
 def small_cnn(num_classes, size, channels):
@@ -54,7 +55,7 @@ def main():
   pairs = lambda ds: ds.map(lambda ex: (ex["inputs"], ex["targets"][:, 0]))
   train = pairs(p.batched(args.data_dir, "train", hp, True)).prefetch(4)
   test = pairs(p.batched(args.data_dir, "test", hp, False))
-  model = small_cnn(len(p.class_names), p.input_size(hp), p.channels)
+  model = small_cnn(len(p.class_names), image_codec.input_size(p, hp), p.channels)
   model.compile(keras.optimizers.Adam(1e-3),
                 keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"])

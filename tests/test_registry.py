@@ -2,6 +2,7 @@ import pytest
 
 import t2tlite  # noqa: F401
 from t2tlite import registry
+from t2tlite.data import codecs
 from t2tlite.data import text_problem
 
 
@@ -47,7 +48,9 @@ def test_rev_swaps_inputs_targets_and_task_token():
     assert rev.name == "tmp_copy_for_rev_test_rev"
     assert rev.data_name == fwd.data_name  # same files
     ex = {"inputs": [5, 6, 1], "targets": [7, 1]}
-    out = rev.preprocess(ex, None, False)
+    sides = codecs.for_problem(rev, None)
+    out = {"inputs": sides.inputs.to_model(ex, None, False),
+           "targets": sides.targets.to_model(ex, None, False)}
     assert out["inputs"] == [7, 1] and out["targets"] == [5, 6, 1]
     assert fwd.task_token == "to_de" and rev.reverse_task_token == "to_en"
   finally:

@@ -13,6 +13,7 @@ class ClassLabelTargets:
 
   target_modality = "class_label"
   class_names = ()
+  label_feature = None  # the stored scalar label's feature; None: "targets"
   metrics = ("accuracy", "top5_accuracy")
 
   def label_id(self, label):

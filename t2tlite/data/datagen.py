@@ -4,6 +4,7 @@ import sys
 import time
 
 from t2tlite.data import data_io
+from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 from t2tlite import registry
 
@@ -52,7 +53,7 @@ def generate_data(problem, data_dir, tmp_dir, served=()):
     examples = problem.generate_examples(data_dir, tmp_dir, split)
     written[split] = data_io.write_split(
         examples, data_dir, problem.data_name, split, n,
-        length_fn=problem.example_length)
+        length_fn=pipeline.length_fn(problem, data_dir))
   return written
 
 

@@ -6,15 +6,11 @@ width, and either a class "label" or caption "targets" (subword ids + EOS).
 Decoding, resizing and augmentation happen in the input pipeline, so one
 datagen serves every image size.
 
-Model inputs are uint8 pixels [S, S, C]; the image modality maps them to
-[-1, 1]. Batches hold a fixed number of examples: hparams
-`image_batch_size` when the set has it, else 32 (hparams.batch_size counts
-tokens for text and would be far too many images).
-
-Hparams read with defaults (add them to a set to change them):
-  image_size      side of the square model input (default: the problem's)
-  image_augment   random crops/shifts and flips in training (default True)
-  image_batch_size  examples per batch (default 32)
+Model inputs are uint8 pixels [S, S, C] (the "image" codec: decoding,
+transforms, augmentation); the image modality maps them to [-1, 1].
+Batches hold hparams.image_batch_size examples (hparams.batch_size counts
+tokens for text and would be far too many images); captions are bucketed
+by length.
 """
 import os
 
@@ -23,16 +19,11 @@ import numpy as np
 from t2tlite.data import class_label
 from t2tlite.data import problem as problem_lib
 from t2tlite import system_deps
-from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 
 # Photos are stored with the shorter side at most 342 = 299 / 0.875 pixels,
 # so that the Xception family's central 87.5% crop loses nothing at 299.
 STORED_SHORT_SIDE = 342
-
-
-def batch_size(hparams):
-  return int(hparams.image_batch_size)
 
 
 def tfds_images(name, split, tmp_dir, short_side, manual_subdir=None):
@@ -108,97 +99,15 @@ class ImageProblem(problem_lib.Problem):
       yield {"image/encoded": encoded, "image/height": h, "image/width": w,
              **self.target_features(data_dir, target)}
 
-  def feature_spec(self):
-    import tensorflow as tf
-    return {"image/encoded": tf.io.FixedLenFeature([], tf.string),
-            "image/height": tf.io.FixedLenFeature([], tf.int64),
-            "image/width": tf.io.FixedLenFeature([], tf.int64)}
-
-  # --- reading --------------------------------------------------------------
-  def input_size(self, hparams):
-    return int(hparams.image_size or self.image_size)
-
-  def augments(self, hparams, training):
-    return bool(training and hparams.image_augment)
-
-  def transform(self, image, hparams, training, seed=None):
-    """uint8 [H, W, C] -> uint8 [S, S, C] model input (graph-safe).
-
-    With augmentation (training), `seed` is a [2] int tensor: every random
-    choice is a stateless op of it.
-    """
-    from t2tlite.data import image_utils as iu
-    import tensorflow as tf
-    size = self.input_size(hparams)
-    augment = self.augments(hparams, training)
-    if augment:
-      crop_seed, flip_seed = tf.unstack(
-          tf.random.experimental.stateless_split(seed, 2))
-    if self.resize_mode == "crop":
-      if augment:
-        image = iu.random_crop_resize(image, size, crop_seed)
-      else:
-        image = iu.central_crop_resize(image, size)
-    else:
-      if self.resize_mode == "pad":
-        image = iu.pad_to_square(image, self.background)
-      image = iu.resize_to(image, size)
-      if augment and self.augment_pad:
-        image = iu.pad_and_crop(image, self.augment_pad, self.background,
-                                crop_seed)
-    if augment and self.flip:
-      image = tf.image.stateless_random_flip_left_right(image, flip_seed)
-    return tf.ensure_shape(image, [size, size, self.channels])
-
-  def decode_image(self, example, hparams, training):
-    """The stored image; transformed here, or in `dataset` when augmented."""
-    import tensorflow as tf
-    image = tf.io.decode_image(example["image/encoded"],
-                               channels=self.channels,
-                               expand_animations=False)
-    if self.augments(hparams, training):
-      return image
-    return self.transform(image, hparams, training)
-
-  def dataset(self, data_dir, split, hparams, training, seed=0,
-              shard=(1, 0)):
-    """The base dataset, with seeded augmentation in training.
-
-    Each example's seed is (seed, its position in the epoch); as the order
-    is reshuffled every epoch, an image gets a new crop and flip each time.
-    """
-    import tensorflow as tf
-    ds = super().dataset(data_dir, split, hparams, training, seed, shard)
-    if not self.augments(hparams, training):
-      return ds
-    seeds = tf.data.Dataset.counter().map(
-        lambda i: tf.stack([tf.constant(seed, tf.int64), i]))
-
-    def augment(ex, s):
-      return {**ex, "inputs": self.transform(ex["inputs"], hparams, True, s)}
-
-    return tf.data.Dataset.zip((ds, seeds)).map(
-        augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 class ImageClassificationProblem(class_label.ClassLabelTargets, ImageProblem):
   """Image -> one of `class_names`; metrics accuracy and top-5 accuracy."""
 
   task_token = "to_image_label"
+  label_feature = "label"
 
   def target_features(self, data_dir, target):
     return {"label": self.label_id(int(target))}
-
-  def feature_spec(self):
-    import tensorflow as tf
-    return {**super().feature_spec(),
-            "label": tf.io.FixedLenFeature([], tf.int64)}
-
-  def preprocess(self, example, hparams, training):
-    return {"inputs": self.decode_image(example, hparams, training),
-            "targets": example["label"][None]}
-
-  def batching(self, hparams):
-    return pipeline.Batching(batch_size=batch_size(hparams))
 
 
 class ImageCaptionProblem(ImageProblem):
@@ -212,28 +121,3 @@ class ImageCaptionProblem(ImageProblem):
   def target_features(self, data_dir, target):
     return {"targets": self.vocab(data_dir).encode(target) +
                        [vocab_lib.EOS_ID]}
-
-  def example_length(self, example):
-    return len(example["targets"])
-
-  def feature_spec(self):
-    import tensorflow as tf
-    return {**super().feature_spec(),
-            "targets": tf.io.VarLenFeature(tf.int64)}
-
-  def preprocess(self, example, hparams, training):
-    return {"inputs": self.decode_image(example, hparams, training),
-            "targets": example["targets"]}
-
-  def batching(self, hparams):
-    """A fixed number of images; in training, bucketed by caption length
-    (one padded batch of all lengths left three quarters of the target
-    positions padded)."""
-    import tensorflow as tf
-    size = self.input_size(hparams)
-    return pipeline.Batching(
-        lengths=(lambda ex: tf.shape(ex["targets"])[0],),
-        max_lengths=(hparams.max_length,), batch_size=batch_size(hparams),
-        min_lengths=(4,), growth=1.3,
-        padded_shapes={"inputs": [size, size, self.channels],
-                       "targets": [None]})

@@ -1,11 +1,14 @@
 """The input pipeline: shard files -> records -> batches, for every problem.
 
-A problem says how its examples are read (`Problem.dataset`: parse and
-preprocess) and how they are grouped (`Problem.batching`: a `Batching`);
-the two functions here do the rest for every modality:
+One function serves every modality: `batched(problem, data_dir, split,
+hparams, training)`. The problem's two codecs (t2tlite.data.codecs) say
+what each side stores, how it becomes a model tensor and how it is
+measured and padded; the functions here do the rest:
 
   read_records(files, training, seed, shard)  the records of one split, in
       an order that a checkpointed iterator resumes exactly;
+  dataset(problem, ...)  parsed records -> {"inputs", "targets"} tensors;
+  batching(codecs, hparams)  the two sides' BatchSides -> a Batching;
   batch(ds, batching, training)  drops examples over the length caps and
       groups the rest into batches, bucketed by length where it pays.
 """
@@ -101,6 +104,108 @@ def read_records(files, training, seed=0, shard=(1, 0)):
   if training:
     return tf.data.Dataset.counter().flat_map(one_pass)
   return one_pass(None)
+
+
+def dataset(problem, data_dir, split, hparams, training, seed=0,
+            shard=(1, 0)):
+  """A split's examples as model tensors {"inputs", "targets"}; endless
+  epochs when training (read_records says in what order).
+
+  A side that draws random numbers (image augmentation) gets the stateless
+  seed (seed, the example's position in the stream): as the order is
+  reshuffled every epoch, an image gets a new crop and flip each time.
+  """
+  import tensorflow as tf
+  from t2tlite.data import codecs as codecs_lib
+  sides = codecs_lib.for_problem(problem, data_dir)
+  parse = parser(sides)
+  ds = read_records(shard_files(problem, data_dir, split), training, seed,
+                    shard)
+  # Plain TF ops, no autograph: autograph's conversion cache has mixed
+  # up bound methods of two instances of one class (forward and _rev).
+  no_ag = tf.autograph.experimental.do_not_convert
+  ds = ds.map(no_ag(parse), num_parallel_calls=tf.data.AUTOTUNE,
+              deterministic=True)
+  seeded = any(c.needs_seed(hparams, training) for c in sides)
+
+  def to_model(example, s=None):
+    return {"inputs": sides.inputs.to_model(example, hparams, training, s),
+            "targets": sides.targets.to_model(example, hparams, training, s)}
+
+  if seeded:
+    seeds = tf.data.Dataset.counter().map(
+        lambda i: tf.stack([tf.constant(seed, tf.int64), i]))
+    ds = tf.data.Dataset.zip((ds, seeds))
+  return ds.map(no_ag(to_model), num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True)
+
+
+def parser(sides):
+  """fn(serialized record) -> dict of dense stored features that the two
+  codecs read."""
+  import tensorflow as tf
+  spec = {**sides.inputs.feature_spec(), **sides.targets.feature_spec()}
+
+  def parse(record):
+    parsed = tf.io.parse_single_example(record, spec)
+    return {k: tf.sparse.to_dense(v) if isinstance(v, tf.SparseTensor) else v
+            for k, v in parsed.items()}
+  return parse
+
+
+def batching(sides, hparams):
+  """The Batching of a problem from its codecs' BatchSides.
+
+  Sides with a length are bucketed by it (both, when both have one) and
+  capped at their max_length. Token budgets (text, audio frames) size a
+  batch by its bucket; a fixed-shape side (images) fixes the number of
+  examples instead, and then the length buckets are coarser (from 4,
+  growth 1.3): each must fill a whole batch, so fewer of them pay. When
+  evaluating, batches are bucketed by the longest of the lengths.
+  """
+  import tensorflow as tf
+  parts = (sides.inputs.batching(hparams), sides.targets.batching(hparams))
+  keys = ("inputs", "targets")
+  measured = [(k, b) for k, b in zip(keys, parts) if b.length is not None]
+  lengths = tuple((lambda ex, k=k, fn=b.length: fn(ex[k]))
+                  for k, b in measured)
+  padded = {k: list(b.padded_shape) for k, b in zip(keys, parts)}
+  batch_size = max(b.batch_size for b in parts)
+  common = dict(lengths=lengths,
+                max_lengths=tuple(b.max_length for _, b in measured),
+                padded_shapes=padded)
+  if batch_size:
+    return Batching(batch_size=batch_size, growth=1.3,
+                    min_lengths=(4,) * len(lengths), **common)
+  eval_length = None
+  if len(lengths) == 2:
+    eval_length = lambda ex: tf.maximum(lengths[0](ex), lengths[1](ex))
+  return Batching(budgets=tuple(b.budget for _, b in measured),
+                  min_lengths=tuple(b.min_length for _, b in measured),
+                  eval_length=eval_length, **common)
+
+
+def batched(problem, data_dir, split, hparams, training, seed=0,
+            shard=(1, 0)):
+  """Batches of a problem's split for the train step (endless, bucketed
+  by every length) or the eval step (one pass)."""
+  from t2tlite.data import codecs as codecs_lib
+  sides = codecs_lib.for_problem(problem, data_dir)
+  ds = dataset(problem, data_dir, split, hparams, training, seed, shard)
+  return batch(ds, batching(sides, hparams), training)
+
+
+def length_fn(problem, data_dir):
+  """fn(datagen example) -> the length max_length filters it on: the
+  longest of its sides' (None when no side has one)."""
+  from t2tlite.data import codecs as codecs_lib
+  sides = codecs_lib.for_problem(problem, data_dir)
+
+  def length(example):
+    found = [n for n in (c.stored_length(example) for c in sides)
+             if n is not None]
+    return max(found) if found else None
+  return length
 
 
 def batch(ds, batching, training):
@@ -213,13 +318,14 @@ def eval_pairs(problem, data_dir, split, hparams, limit=None):
   a decoded sentence)."""
   import numpy as np
   import tensorflow as tf
-  from t2tlite.data import codecs
-  target = codecs.for_problem(problem, data_dir).targets
+  from t2tlite.data import codecs as codecs_lib
+  sides = codecs_lib.for_problem(problem, data_dir)
   ds = read_records(shard_files(problem, data_dir, split), False, 0, (1, 0))
-  ds = ds.map(tf.autograph.experimental.do_not_convert(problem.decode_record))
+  no_ag = tf.autograph.experimental.do_not_convert
+  ds = ds.map(no_ag(parser(sides)))
   if limit:
     ds = ds.take(limit)
-  ds = ds.map(tf.autograph.experimental.do_not_convert(
-      lambda r: (problem.preprocess(r, hparams, False)["inputs"], r)))
+  ds = ds.map(no_ag(
+      lambda r: (sides.inputs.to_model(r, hparams, False), r)))
   for inputs, record in ds.as_numpy_iterator():
-    yield np.asarray(inputs), target.reference(record)
+    yield np.asarray(inputs), sides.targets.reference(record)

@@ -1,12 +1,13 @@
 """The Problem API: what a task's data is, and how it reaches a model.
 
-A Problem declares its features and their modalities, its vocabulary, its
-task token (the paper's first decoder symbol, one per output space), its
-metrics, its codecs, and how it generates and reads its data. It knows
-nothing of models: the model sees only a `ProblemSpec` (modality names,
-vocabulary sizes, task token; `spec`). Writing a problem's files is
-datagen.generate_data, reading them pipeline (shard_files, num_examples,
-eval_pairs), decoding and scoring its codecs and t2tlite.metrics.
+A Problem is data: its modalities, its vocabulary, its task token (the
+paper's first decoder symbol, one per output space), its metrics, its
+codecs, and `generate_examples`. It knows nothing of models: the model
+sees only a `ProblemSpec` (modality names, vocabulary sizes, task token;
+`spec`). Writing a problem's files is datagen.generate_data; reading them
+is pipeline.batched through the problem's two codecs (t2tlite.data.codecs:
+storage, model tensors, lengths, and decoding); scoring is
+t2tlite.metrics.
 """
 import collections
 
@@ -43,8 +44,6 @@ class Problem:
   metrics = ()               # decoded metrics (t2tlite.metrics) it is scored on
   input_codec = None         # t2tlite.data.codecs; None: input_modality's
   target_codec = None        # None: target_modality's
-  input_feature = "inputs"
-  target_feature = "targets"
   reversible = False
   max_decode_length = 128
   registered_name = None
@@ -84,55 +83,13 @@ class Problem:
     """Yields dicts of features (ints, lists, bytes) for one split."""
     raise NotImplementedError
 
-  def example_length(self, example):
-    """The length the trainer filters on (max_length); None: no filter."""
-    return None
-
-  # --- reading --------------------------------------------------------------
-  def feature_spec(self):
-    """tf.io parsing spec for the stored features."""
-    import tensorflow as tf
-    return {"inputs": tf.io.VarLenFeature(tf.int64),
-            "targets": tf.io.VarLenFeature(tf.int64)}
-
-  def decode_record(self, record):
-    import tensorflow as tf
-    parsed = tf.io.parse_single_example(record, self.feature_spec())
-    return {k: tf.sparse.to_dense(v) if isinstance(v, tf.SparseTensor) else v
-            for k, v in parsed.items()}
-
-  def preprocess(self, example, hparams, training):
-    """Stored features -> {"inputs", "targets"} tensors for the model."""
-    out = {"inputs": example[self.input_feature],
-           "targets": example[self.target_feature]}
-    if self.reversed:
-      out = {"inputs": out["targets"], "targets": out["inputs"]}
-    return out
-
-  def dataset(self, data_dir, split, hparams, training, seed=0,
-              shard=(1, 0)):
-    """Preprocessed examples of one split; endless epochs when training
-    (pipeline.read_records says in what order)."""
-    import tensorflow as tf
-    ds = pipeline.read_records(pipeline.shard_files(self, data_dir, split),
-                               training, seed, shard)
-    # Plain TF ops, no autograph: autograph's conversion cache has mixed
-    # up bound methods of two instances of one class (forward and _rev).
-    no_ag = tf.autograph.experimental.do_not_convert
-    ds = ds.map(no_ag(self.decode_record),
-                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.map(no_ag(lambda ex: self.preprocess(ex, hparams, training)),
-                  num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-
-  def batching(self, hparams):
-    """How this problem's examples are grouped: a pipeline.Batching."""
-    raise NotImplementedError
-
   def batched(self, data_dir, split, hparams, training, seed=0,
               shard=(1, 0)):
-    """Batches for the train step (endless) or the eval step (one pass)."""
-    ds = self.dataset(data_dir, split, hparams, training, seed, shard)
-    return pipeline.batch(ds, self.batching(hparams), training)
+    """Batches for the train step (endless) or the eval step (one pass):
+    pipeline.batched, which reads every problem through its codecs. A
+    problem overrides this only to feed batches of its own making."""
+    return pipeline.batched(self, data_dir, split, hparams, training, seed,
+                            shard)
 
 
 # --- the model's view --------------------------------------------------------

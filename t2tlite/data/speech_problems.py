@@ -9,17 +9,17 @@ and PCM lets the spectral problem, its raw-waveform twin and its character
 twin share one set of files, lets SpecAugment mask fresh features every
 epoch, and lets the feature settings change without a new datagen.
 
-Batching. Examples are bucketed by length in 10 ms frames (a waveform of N
-samples counts N / 160) and a batch holds about
-hparams.audio_batch_frames (0: hparams.batch_size) frames, so the
-default batch_size of 4096 is about 41 s of audio. Utterances longer than
+Reading. The "audio" codec computes the features and says how batches
+are bucketed (by frames; about hparams.audio_batch_frames, or
+hparams.batch_size, frames per batch: 4,096 is about 41 s of audio), the
+"transcript" codec gives the targets (subword ids, or the transcript's
+bytes for a character twin). Utterances longer than
 hparams.audio_max_frames frames (3,000: 30 s) or with more than
-max_length target tokens are dropped. Targets are padded with 0.
+max_length target tokens are dropped.
 """
 
 from t2tlite.data import audio
 from t2tlite.data import problem as problem_lib
-from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 
 
@@ -60,76 +60,11 @@ class SpeechProblem(problem_lib.Problem):
       yield {"audio": pcm, "transcript": text,
              "targets": subwords.encode(text) + [vocab_lib.EOS_ID]}
 
-  def example_length(self, example):
-    return len(example["targets"])
-
   # --- vocabulary: subwords by default, bytes for char twins ----------------
   def vocab(self, data_dir):
     if self.char_targets:
       return vocab_lib.CharVocab()
     return super().vocab(data_dir)
-
-  # --- reading --------------------------------------------------------------
-  def feature_spec(self):
-    import tensorflow as tf
-    return {"audio": tf.io.FixedLenFeature([], tf.string),
-            "transcript": tf.io.FixedLenFeature([], tf.string),
-            "targets": tf.io.VarLenFeature(tf.int64)}
-
-  def pcm_to_inputs(self, pcm, hparams, training):
-    """PCM bytes (scalar string tensor) -> the input modality's features."""
-    if self.input_modality == "audio_waveform":
-      return audio.pcm16_to_waveform(pcm)
-    features = audio.spectral_features(pcm)
-    if training and hparams.spec_augment:
-      features = audio.spec_augment(features, self.spec_augment_seed(
-          pcm, hparams))
-    return features
-
-  def spec_augment_seed(self, pcm, hparams):
-    """The stateless seed of one utterance's SpecAugment masks.
-
-    (hparams.seed, a 63-bit hash of the utterance's PCM): the same masks
-    for the same utterance in every construction of the pipeline, resumed
-    or not, and different masks for different utterances.
-    """
-    import tensorflow as tf
-    return tf.stack([tf.constant(int(hparams.seed), tf.int64),
-                     tf.strings.to_hash_bucket_fast(pcm, (1 << 63) - 1)])
-
-  def preprocess(self, example, hparams, training):
-    import tensorflow as tf
-    if self.char_targets:  # CharVocab: UTF-8 bytes shifted by 3, then EOS
-      chars = tf.cast(tf.io.decode_raw(example["transcript"], tf.uint8),
-                      tf.int64) + 3
-      targets = tf.concat([chars, [vocab_lib.EOS_ID]], axis=0)
-    else:
-      targets = example["targets"]
-    return {"inputs": self.pcm_to_inputs(example["audio"], hparams, training),
-            "targets": targets}
-
-  def frames(self, inputs):
-    """Length of model inputs in 10 ms frames (the bucketing length)."""
-    import tensorflow as tf
-    n = tf.shape(inputs)[0]
-    if self.input_modality == "audio_waveform":
-      return (n + audio.FRAME_STEP - 1) // audio.FRAME_STEP
-    return n
-
-  def batching(self, hparams):
-    """Bucketed by frames and target length (by frames alone, 30% of the
-    transcripts' positions were padding); evaluation by frames."""
-    import tensorflow as tf
-    inputs_shape = ([None] if self.input_modality == "audio_waveform" else
-                    [None, audio.NUM_MEL_BINS])
-    return pipeline.Batching(
-        lengths=(lambda ex: self.frames(ex["inputs"]),
-                 lambda ex: tf.shape(ex["targets"])[0]),
-        max_lengths=(hparams.audio_max_frames, hparams.max_length),
-        budgets=(hparams.audio_batch_frames or hparams.batch_size,
-                 hparams.batch_size),
-        min_lengths=(50, 8),
-        padded_shapes={"inputs": inputs_shape, "targets": [None]})
 
   # --- decoding (the audio codec reads files with this) ---------------------
   def load_file(self, path):

@@ -1,6 +1,5 @@
 """Text-to-text problems: pairs of strings in one subword vocabulary."""
 from t2tlite.data import class_label
-from t2tlite.data import pipeline
 from t2tlite.data import problem as problem_lib
 from t2tlite.data import vocab as vocab_lib
 
@@ -36,20 +35,6 @@ class Text2TextProblem(problem_lib.Problem):
       yield {"inputs": vocab.encode(src) + [vocab_lib.EOS_ID],
              "targets": vocab.encode(tgt) + [vocab_lib.EOS_ID]}
 
-  def example_length(self, example):
-    return max(len(example["inputs"]), len(example["targets"]))
-
-  def batching(self, hparams):
-    """Bucketed by both lengths, ~batch_size tokens on each side; evaluation
-    by the longer one."""
-    import tensorflow as tf
-    n_in = lambda ex: tf.shape(ex["inputs"])[0]
-    n_out = lambda ex: tf.shape(ex["targets"])[0]
-    return pipeline.Batching(
-        lengths=(n_in, n_out), max_lengths=(hparams.max_length,) * 2,
-        budgets=(hparams.batch_size,) * 2,
-        eval_length=lambda ex: tf.maximum(n_in(ex), n_out(ex)),
-        padded_shapes={"inputs": [None], "targets": [None]})
 
 class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
   """Text -> one of `class_names` (sentiment, topic, language...).
@@ -77,6 +62,3 @@ class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
     for text, label in self.text_labels(tmp_dir, split):
       yield {"inputs": vocab.encode(text) + [vocab_lib.EOS_ID],
              "targets": [self.label_id(label)]}
-
-  def example_length(self, example):
-    return len(example["inputs"])

@@ -1,12 +1,15 @@
 """The one input pipeline: length caps, bucketed batches within their
-budgets, fixed-size image batches, evaluation that keeps every example, and
-every registered problem batching through it."""
+budgets, fixed-size image batches, evaluation that keeps every example,
+every registered problem batching through it as its codecs say, and a new
+kind of data added with a codec alone."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import usr_dir_example  # noqa: F401  (registers zen_reverse)
 from t2tlite import registry
+from t2tlite.data import codecs
+from t2tlite.data import datagen
 from t2tlite.data import pipeline
 from t2tlite.data import problem as problem_lib
 from t2tlite.train import trainer
@@ -80,12 +83,77 @@ def test_batching_rejects_inconsistent_settings():
 
 
 def test_every_registered_problem_batches_through_the_pipeline():
+  """No problem has reading code of its own: its two codecs say what is
+  stored and how it is measured, and one Batching follows from them."""
   names = registry.problems.names()
   assert len(names) > 10
+  hp = registry.hparams("multimodel_chars")
   for name in names:
     p = registry.problem(name)
     assert type(p).batched is problem_lib.Problem.batched, name
-    assert type(p).batching is not problem_lib.Problem.batching, name
+    sides = codecs.for_problem(p, None)
+    b = pipeline.batching(sides, hp)
+    assert b.batch_size or b.budgets, name
+    assert set(sides.inputs.feature_spec()) | set(
+        sides.targets.feature_spec()), name
+
+
+def test_batching_follows_the_codecs():
+  hp = registry.hparams("multimodel_chars")
+
+  def of(name):
+    return pipeline.batching(codecs.for_problem(registry.problem(name),
+                                                None), hp)
+
+  text = of("translate_ende_ddtp")   # both lengths, token budgets
+  assert text.budgets == (hp.batch_size,) * 2 and len(text.lengths) == 2
+  speech = of("speech_tts_en_chars")  # frames and characters
+  assert speech.max_lengths == (hp.audio_max_frames, hp.max_length)
+  assert speech.min_lengths == (50, 8)
+  caption = of("image_caption_tuxpaint")  # a fixed number of images,
+  assert caption.batch_size == hp.image_batch_size  # bucketed by caption
+  assert len(caption.lengths) == 1 and caption.padded_shapes["inputs"][0]
+  label = of("image_fashion_mnist")   # nothing to bucket by
+  assert label.lengths == () and label.batch_size == hp.image_batch_size
+
+
+def test_a_new_kind_of_data_needs_a_codec_not_a_problem_base_class(
+    tmp_path):
+  """A user's codec stores raw bytes and turns them into ids in the
+  pipeline; the problem only yields examples."""
+
+  @registry.register_codec("bytes_for_test")
+  class Bytes(codecs.Codec):
+    def feature_spec(self):
+      return {"raw": tf.io.FixedLenFeature([], tf.string)}
+
+    def to_model(self, example, hparams, training, seed=None):
+      return tf.cast(tf.io.decode_raw(example["raw"], tf.uint8), tf.int64)
+
+    def batching(self, hparams):
+      return codecs.BatchSide(length=lambda x: tf.shape(x)[0],
+                              max_length=6, budget=12)
+
+  class Raw(problem_lib.Problem):
+    registered_name = "raw_bytes_for_test"
+    input_modality = target_modality = "bytes"
+    input_codec = target_codec = "bytes_for_test"
+    num_shards = {"train": 1}
+
+    def generate_examples(self, data_dir, tmp_dir, split):
+      for n in range(1, 9):
+        yield {"raw": bytes(range(1, n + 1))}
+
+  try:
+    data = str(tmp_path / "data")
+    datagen.generate_data(Raw(), data, str(tmp_path / "tmp"))
+    got = []
+    for b in pipeline.batched(Raw(), data, "train", None, False):
+      assert b["inputs"].shape[0] * b["inputs"].shape[1] <= 12
+      got += [int((row != 0).sum()) for row in b["inputs"].numpy()]
+    assert sorted(got) == [1, 2, 3, 4, 5, 6]  # 7 and 8 bytes: over the cap
+  finally:
+    registry.codecs.unregister("bytes_for_test")
 
 
 def test_checkpoint_of_another_pipeline_resumes_at_its_step(

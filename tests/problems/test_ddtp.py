@@ -307,12 +307,12 @@ def test_datagen_writes_shards_and_rev_reads_them(corpus, tmp_path,
     assert pipeline.num_examples(problem, data_dir, split) == len(
         ddtp.aligned_pairs(corpus, "de", split))
 
-  hparams = None  # preprocess of a text problem does not read hparams.
-  forward = list(problem.dataset(data_dir, "test", hparams, False)
+  hparams = None  # a text problem's codecs do not read hparams.
+  forward = list(pipeline.dataset(problem, data_dir, "test", hparams, False)
                  .as_numpy_iterator())
   reverse_problem = registry.problem("translate_ende_ddtp_rev")
-  reverse = list(reverse_problem.dataset(data_dir, "test", hparams, False)
-                 .as_numpy_iterator())
+  reverse = list(pipeline.dataset(reverse_problem, data_dir, "test",
+                                 hparams, False).as_numpy_iterator())
   assert forward and len(forward) == len(reverse)
   for f, r in zip(forward, reverse):
     assert f["inputs"].dtype == tf.int64.as_numpy_dtype

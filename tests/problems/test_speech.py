@@ -145,12 +145,13 @@ def test_twins_read_the_same_files(tts_data):
   wave_p = registry.problem("speech_tts_en_waveform")
   chars_p = registry.problem("speech_tts_en_chars")
   assert wave_p.data_name == chars_p.data_name == "speech_tts_en"
-  spectral = next(registry.problem("speech_tts_en").dataset(
-      data_dir, "test", HP, False).as_numpy_iterator())
-  wav = next(wave_p.dataset(data_dir, "test", HP, False).as_numpy_iterator())
+  read = lambda p: next(pipeline.dataset(p, data_dir, "test", HP, False)
+                        .as_numpy_iterator())
+  spectral = read(registry.problem("speech_tts_en"))
+  wav = read(wave_p)
   assert wav["inputs"].ndim == 1
   assert audio.num_frames(len(wav["inputs"])) == len(spectral["inputs"])
-  ex = next(chars_p.dataset(data_dir, "test", HP, False).as_numpy_iterator())
+  ex = read(chars_p)
   text = chars_p.vocab(data_dir).decode(ex["targets"])
   assert text in SENTENCES["test"]
   assert problem_lib.spec(chars_p, data_dir).target_vocab_size == (
@@ -170,7 +171,7 @@ def test_training_batches_respect_the_frame_budget(tts_data):
 def _augmented_pipeline(seed):
   """Training preprocessing with SpecAugment over three fixed utterances,
   built from scratch (a fresh dataset, as a resumed run builds it)."""
-  p = speech_problems.SpeechProblem()
+  p = codecs.for_problem(speech_problems.SpeechProblem(), None).inputs
   hp = defaults().replace(hidden_size=16, max_length=64, spec_augment=True,
                           seed=seed)
   rng = np.random.default_rng(0)
@@ -262,8 +263,8 @@ def test_librispeech_reads_tfds_examples(tmp_path):
         tfds.load("librispeech", split="test_clean"))]
   assert written == {"train": 4, "dev": 4, "test": 4}
   files = pipeline.shard_files(p, data_dir, "test")
-  got = list(tf.data.TFRecordDataset(files).map(
-      p.decode_record).as_numpy_iterator())
+  parse = pipeline.parser(codecs.for_problem(p, data_dir))
+  got = list(tf.data.TFRecordDataset(files).map(parse).as_numpy_iterator())
   for ex, (speech, text) in zip(got, expected):
     assert np.array_equal(np.frombuffer(ex["audio"], "<i2"), speech)
     assert ex["transcript"].decode() == text.lower()

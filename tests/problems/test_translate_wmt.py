@@ -7,6 +7,7 @@ import tensorflow_datasets as tfds
 
 from t2tlite.data import problem as problem_lib
 from t2tlite.data import datagen
+from t2tlite.data import pipeline
 from t2tlite.data import data_io
 from t2tlite import registry
 from t2tlite.data import vocab as vocab_lib
@@ -46,7 +47,7 @@ def test_datagen_and_pipeline(mock_wmt, tmp_path, monkeypatch):
           data_io.find_shards(data_dir, "translate_ende_wmt", "train")] == [
               "translate_ende_wmt-train-00000-of-00002",
               "translate_ende_wmt-train-00001-of-00002"]
-  examples = list(problem.dataset(data_dir, "test", None, False)
+  examples = list(pipeline.dataset(problem, data_dir, "test", None, False)
                   .as_numpy_iterator())
   assert len(examples) == 12
   src, tgt = next(iter(problem.text_pairs(tmp_dir, "test")))

@@ -30,6 +30,7 @@ SPLIT_PROBLEM = '''
 import numpy as np
 import tensorflow as tf
 from t2tlite import registry
+from t2tlite.data import pipeline
 from t2tlite.data import text_problem
 
 ROWS, BATCHES, GLOBAL_TOKENS = 8, 4, 1024
@@ -51,7 +52,8 @@ class ZenSplit(text_problem.Text2TextProblem):
     replicas = GLOBAL_TOKENS // hparams.batch_size
     workers, worker = shard
     local = replicas // workers
-    examples = list(self.dataset(data_dir, split, hparams, False).take(
+    examples = list(pipeline.dataset(self, data_dir, split, hparams,
+                                     False).take(
         ROWS * BATCHES).as_numpy_iterator())
     parts = {"inputs": [], "targets": []}
     for b in range(BATCHES):  # one element per local replica, in order

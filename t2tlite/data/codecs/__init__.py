@@ -10,7 +10,7 @@ what a codec does.
 import collections
 
 from t2tlite import registry
-from t2tlite.data.codecs.base import Codec, ExportError  # noqa: F401
+from t2tlite.data.codecs.base import BatchSide, Codec, ExportError  # noqa: F401
 from t2tlite.data.codecs import audio  # noqa: F401  (registers codecs)
 from t2tlite.data.codecs import class_label  # noqa: F401
 from t2tlite.data.codecs import image  # noqa: F401

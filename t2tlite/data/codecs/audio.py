@@ -1,9 +1,15 @@
-"""Audio: a WAV or FLAC file (any rate, any channels) -> the model's input.
+"""Audio: stored PCM or a WAV/FLAC file (any rate, any channels) -> input.
 
-Inputs are read as 16 kHz 16-bit mono PCM (SpeechProblem.load_file:
-soundfile, resampled by scipy.signal.resample_poly), then given the
-problem's features (SpeechProblem.pcm_to_inputs: log-mel frames, or the
-waveform). The graph form takes 16-bit PCM WAV bytes: tf.audio.decode_wav,
+Stored examples hold 16 kHz 16-bit mono PCM ("audio"); the pipeline
+computes the features (`pcm_to_inputs`: log-mel frames with SpecAugment in
+training when hparams.spec_augment, or the waveform). Batches are bucketed
+by length in 10 ms frames (a waveform of N samples counts N / 160) and hold
+about hparams.audio_batch_frames (0: hparams.batch_size) frames; longer
+utterances than hparams.audio_max_frames are dropped.
+
+Decode inputs are read as 16 kHz 16-bit mono PCM (SpeechProblem.load_file:
+soundfile, resampled by scipy.signal.resample_poly), then given the same
+features. The graph form takes 16-bit PCM WAV bytes: tf.audio.decode_wav,
 channels averaged, resampled to 16 kHz by the same polyphase Kaiser FIR
 filter as scipy's (designed in-graph for the file's rate), rounded to
 16-bit PCM, then the same features.
@@ -23,6 +29,39 @@ class AudioCodec(base.Codec):
   raw_kind = "audio"
   waveform = False
 
+  # --- reading stored examples ----------------------------------------------
+  def feature_spec(self):
+    return {"audio": tf.io.FixedLenFeature([], tf.string)}
+
+  def to_model(self, example, hparams, training, seed=None):
+    return self.pcm_to_inputs(example["audio"], hparams, training)
+
+  def pcm_to_inputs(self, pcm, hparams, training):
+    """PCM bytes (scalar string tensor) -> the model's input features."""
+    if self.waveform:
+      return audio.pcm16_to_waveform(pcm)
+    features = audio.spectral_features(pcm)
+    if training and hparams.spec_augment:
+      features = audio.spec_augment(features, spec_augment_seed(pcm, hparams))
+    return features
+
+  def frames(self, inputs):
+    """Length of model inputs in 10 ms frames (the bucketing length)."""
+    n = tf.shape(inputs)[0]
+    if self.waveform:
+      return (n + audio.FRAME_STEP - 1) // audio.FRAME_STEP
+    return n
+
+  def batching(self, hparams):
+    """By frames (the targets' side adds its own length: bucketing by
+    frames alone left 30% of the transcripts' positions padded)."""
+    return base.BatchSide(
+        length=self.frames, max_length=hparams.audio_max_frames,
+        budget=hparams.audio_batch_frames or hparams.batch_size,
+        min_length=50,
+        padded_shape=(None,) if self.waveform else (None, audio.NUM_MEL_BINS))
+
+  # --- decoding -------------------------------------------------------------
   def from_line(self, line, hparams):
     """A WAV or FLAC file's path -> model inputs (any rate and channels)."""
     p = self.problem
@@ -30,7 +69,7 @@ class AudioCodec(base.Codec):
     if not path:
       raise ValueError("empty line: expected the path of a WAV or FLAC file")
     pcm = p.load_file(path)
-    inputs = p.pcm_to_inputs(tf.constant(pcm), hparams, False).numpy()
+    inputs = self.pcm_to_inputs(tf.constant(pcm), hparams, False).numpy()
     seconds = len(pcm) / 2 / audio.SAMPLE_RATE
     max_frames = hparams.audio_max_frames
     warning = None
@@ -41,12 +80,6 @@ class AudioCodec(base.Codec):
 
   def graph_inputs(self, hparams):
     """fn(WAV files' bytes [B]) -> padded features, as from_line."""
-    from t2tlite.data import speech_problems
-    p = self.problem
-    if type(p).pcm_to_inputs is not speech_problems.SpeechProblem.pcm_to_inputs:
-      raise base.ExportError(f"problem '{p.name}' computes its own audio "
-                             "features (pcm_to_inputs); they cannot be "
-                             "exported")
     waveform = self.waveform
     del hparams  # features at decoding never use SpecAugment
 
@@ -69,6 +102,17 @@ class AudioWaveformCodec(AudioCodec):
   """Audio inputs as the raw waveform."""
 
   waveform = True
+
+
+def spec_augment_seed(pcm, hparams):
+  """The stateless seed of one utterance's SpecAugment masks.
+
+  (hparams.seed, a 63-bit hash of the utterance's PCM): the same masks
+  for the same utterance in every construction of the pipeline, resumed
+  or not, and different masks for different utterances.
+  """
+  return tf.stack([tf.constant(int(hparams.seed), tf.int64),
+                   tf.strings.to_hash_bucket_fast(pcm, (1 << 63) - 1)])
 
 
 # --- graph ops ----------------------------------------------------------------

@@ -15,16 +15,46 @@ inputs or the targets) gets from the outside world to the model and back:
                 output for an input of n positions; graph_text(): ids ->
                 strings in TF ops, for the SavedModel.
 
+Both sides also read the stored examples for training and evaluation
+(pipeline.batched): feature_spec() is the tf.io parsing spec of the stored
+features the side reads, to_model(example, hparams, training, seed) the
+model tensor in TF ops, batching(hparams) how the side's tensors are
+measured and padded in a batch (a BatchSide), and stored_length(example)
+the length datagen records for max_length statistics.
+
 A codec is registered by name (registry.register_codec); a Problem names
 its two (`input_codec`, `target_codec`; by default its modalities). A
 codec with no graph form raises ExportError from its graph_* methods, so
 a problem is exportable exactly when both its codecs are.
 """
+import dataclasses
+from typing import Callable, Optional, Tuple
+
 from t2tlite import errors
 
 
 class ExportError(errors.UserError, ValueError):
   """A problem or model that cannot be exported faithfully."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchSide:
+  """How one side's model tensors are batched (pipeline.batched).
+
+  length        fn(tensor) -> its length, a scalar int tensor; None: every
+                example has the same shape (an image, a label).
+  max_length    longer examples are dropped.
+  budget        positions per batch along `length` (0: count examples).
+  batch_size    examples per batch (a fixed-shape side, e.g. images).
+  min_length    the first bucket edge.
+  padded_shape  the padded_batch shape of the tensor.
+  """
+  length: Optional[Callable] = None
+  max_length: int = 0
+  budget: int = 0
+  batch_size: int = 0
+  min_length: int = 8
+  padded_shape: Tuple = (None,)
 
 
 class Codec:
@@ -52,6 +82,32 @@ class Codec:
                       f"'{self.name}') run Python code that a SavedModel "
                       "cannot hold; decode it with t2tlite-decoder or "
                       "t2tlite.load instead")
+
+  # --- reading stored examples (both sides) -----------------------------------
+  def feature_spec(self):
+    """tf.io parsing spec of the stored features this side reads."""
+    raise NotImplementedError(f"codec '{self.name}' cannot read records")
+
+  def to_model(self, example, hparams, training, seed=None):
+    """A parsed stored example -> this side's model tensor (TF ops).
+
+    `seed` is a [2] int64 tensor, (the run's seed, the example's position
+    in the stream), when `needs_seed(hparams, training)`; else None.
+    """
+    raise NotImplementedError(f"codec '{self.name}' cannot read records")
+
+  def needs_seed(self, hparams, training):
+    """Whether to_model draws random numbers (seeded per example)."""
+    return False
+
+  def batching(self, hparams):
+    """How this side's tensors are measured and padded: a BatchSide."""
+    raise NotImplementedError(f"codec '{self.name}' cannot read records")
+
+  def stored_length(self, example):
+    """The length of this side of a datagen example (python values) that
+    max_length filters on; None: not filtered."""
+    return None
 
   # --- inputs ---------------------------------------------------------------
   def from_line(self, line, hparams):

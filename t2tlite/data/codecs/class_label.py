@@ -18,6 +18,26 @@ class ClassLabelCodec(base.Codec):
   def class_names(self):
     return tuple(self.problem.class_names)
 
+  # --- reading: the stored label -------------------------------------------
+  @property
+  def _feature(self):
+    """Image problems store a scalar "label"; text classification stores
+    the label as a one-element target (ClassLabelTargets.label_feature)."""
+    return getattr(self.problem, "label_feature", None) or self.key
+
+  def feature_spec(self):
+    import tensorflow as tf
+    if self._feature == self.key:
+      return {self.key: tf.io.VarLenFeature(tf.int64)}
+    return {self._feature: tf.io.FixedLenFeature([], tf.int64)}
+
+  def to_model(self, example, hparams, training, seed=None):
+    label = example[self._feature]
+    return label if self._feature == self.key else label[None]
+
+  def batching(self, hparams):
+    return base.BatchSide(padded_shape=(1,))
+
   def to_text(self, output, decode_hparams, line=None):
     probs = np.asarray(output, np.float64).reshape(-1)
     k = int((decode_hparams or {}).get("top_k", 1) or 1)
@@ -29,5 +49,5 @@ class ClassLabelCodec(base.Codec):
   def reference(self, record):
     """The stored label: an image problem's "label" feature, or a text
     classification problem's one-element target."""
-    label = record["label"] if "label" in record else record[self.key]
+    label = record[self._feature]
     return self.class_names[int(np.asarray(label).reshape(-1)[0])]

@@ -1,10 +1,16 @@
-"""Images: a file of any size and format -> the problem's model input.
+"""Images: stored or user files of any size -> the problem's model input.
 
-Inputs are read with TensorFlow's own decoders (PNG, JPEG, GIF, BMP),
-composited on the problem's background where they have alpha, converted
-to its channels, then given the problem's evaluation transform
-(ImageProblem.transform: resize, pad or central crop). The graph form
-does the same in TF ops on the file's bytes.
+Stored examples hold the encoded image ("image/encoded", with its height
+and width); the pipeline decodes it and gives it the problem's transform
+(`transform`: resize, pad or crop, and in training seeded random crops,
+shifts and flips). Decode inputs are read with TensorFlow's own decoders
+(PNG, JPEG, GIF, BMP), composited on the problem's background where they
+have alpha, converted to its channels, then given the evaluation
+transform. The graph form does the same in TF ops on the file's bytes.
+
+Hparams: image_size (side of the square model input; 0: the problem's),
+image_augment (random crops/shifts and flips in training), image_batch_size
+(examples per batch).
 """
 from t2tlite import registry
 from t2tlite.data.codecs import base
@@ -16,6 +22,29 @@ class ImageCodec(base.Codec):
 
   raw_kind = "image"
 
+  # --- reading stored examples ----------------------------------------------
+  def feature_spec(self):
+    import tensorflow as tf
+    return {"image/encoded": tf.io.FixedLenFeature([], tf.string),
+            "image/height": tf.io.FixedLenFeature([], tf.int64),
+            "image/width": tf.io.FixedLenFeature([], tf.int64)}
+
+  def needs_seed(self, hparams, training):
+    return bool(training and hparams.image_augment)
+
+  def to_model(self, example, hparams, training, seed=None):
+    import tensorflow as tf
+    image = tf.io.decode_image(example["image/encoded"],
+                               channels=self.problem.channels,
+                               expand_animations=False)
+    return transform(self.problem, image, hparams, training, seed)
+
+  def batching(self, hparams):
+    size = input_size(self.problem, hparams)
+    return base.BatchSide(batch_size=int(hparams.image_batch_size),
+                          padded_shape=(size, size, self.problem.channels))
+
+  # --- decoding -------------------------------------------------------------
   def from_line(self, line, hparams):
     """A path to a PNG/JPEG/GIF/BMP of any size -> the model's input."""
     from t2tlite.data import image_utils
@@ -27,24 +56,61 @@ class ImageCodec(base.Codec):
       image = image_utils.read_image(data, p.channels, p.background)
     except (OSError, ValueError) as e:
       raise ValueError(f"{path}: cannot read image ({e})") from None
-    return p.transform(image, hparams, training=False).numpy(), None
+    return transform(p, image, hparams, training=False).numpy(), None
 
   def graph_inputs(self, hparams):
     """fn(encoded images [B]) -> uint8 [B, S, S, C], as from_line."""
     import numpy as np
     import tensorflow as tf
     p = self.problem
-    size = p.input_size(hparams)
+    size = input_size(p, hparams)
 
     def one(data):
       image = tf.io.decode_image(data, channels=0, dtype=tf.uint8,
                                  expand_animations=False)
       image = _to_channels(image, p.channels, p.background)
-      return p.transform(image, hparams, training=False)
+      return transform(p, image, hparams, training=False)
 
     spec = tf.TensorSpec([size, size, p.channels], tf.uint8)
     fn = lambda strings: tf.map_fn(one, strings, fn_output_signature=spec)
     return fn, np.zeros([1, 1, p.channels], np.uint8)
+
+
+def input_size(problem, hparams):
+  """The side of the square model input: hparams.image_size, else the
+  problem's own."""
+  return int(hparams.image_size or problem.image_size)
+
+
+def transform(problem, image, hparams, training, seed=None):
+  """uint8 [H, W, C] -> uint8 [S, S, C] model input (graph-safe).
+
+  problem.resize_mode says how (see ImageProblem). With augmentation
+  (training and hparams.image_augment), `seed` is a [2] int tensor: every
+  random choice is a stateless op of it.
+  """
+  from t2tlite.data import image_utils as iu
+  import tensorflow as tf
+  p = problem
+  size = input_size(p, hparams)
+  augment = bool(training and hparams.image_augment)
+  if augment:
+    crop_seed, flip_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, 2))
+  if p.resize_mode == "crop":
+    if augment:
+      image = iu.random_crop_resize(image, size, crop_seed)
+    else:
+      image = iu.central_crop_resize(image, size)
+  else:
+    if p.resize_mode == "pad":
+      image = iu.pad_to_square(image, p.background)
+    image = iu.resize_to(image, size)
+    if augment and p.augment_pad:
+      image = iu.pad_and_crop(image, p.augment_pad, p.background, crop_seed)
+  if augment and p.flip:
+    image = tf.image.stateless_random_flip_left_right(image, flip_seed)
+  return tf.ensure_shape(image, [size, size, p.channels])
 
 
 def _to_channels(image, channels, background):

@@ -24,6 +24,24 @@ class TextCodec(base.Codec):
   def vocab(self):
     return self.problem.vocab(self.vocab_dir)
 
+  # --- reading: the stored ids of this side ---------------------------------
+  def feature_spec(self):
+    import tensorflow as tf
+    return {self.key: tf.io.VarLenFeature(tf.int64)}
+
+  def to_model(self, example, hparams, training, seed=None):
+    return example[self.key]
+
+  def batching(self, hparams):
+    """Bucketed by length, about batch_size tokens per batch."""
+    import tensorflow as tf
+    return base.BatchSide(length=lambda x: tf.shape(x)[0],
+                          max_length=hparams.max_length,
+                          budget=hparams.batch_size)
+
+  def stored_length(self, example):
+    return len(example[self.key])
+
   # --- inputs ---------------------------------------------------------------
   def from_line(self, line, hparams):
     ids = self.vocab.encode(line)
@@ -73,7 +91,29 @@ class TextCodec(base.Codec):
 @registry.register_codec("transcript")
 class TranscriptCodec(TextCodec):
   """Speech targets: written like text, scored against the transcript as
-  spoken (the stored "transcript" string), not its encoding."""
+  spoken (the stored "transcript" string), not its encoding.
+
+  The stored targets are subword ids; with a byte vocabulary (a character
+  twin of the problem) the model's targets are the transcript's UTF-8
+  bytes, derived here, so both twins share one set of files.
+  """
+
+  def feature_spec(self):
+    import tensorflow as tf
+    return {"transcript": tf.io.FixedLenFeature([], tf.string),
+            "targets": tf.io.VarLenFeature(tf.int64)}
+
+  def to_model(self, example, hparams, training, seed=None):
+    import tensorflow as tf
+    if not isinstance(self.vocab, vocab_lib.CharVocab):
+      return example["targets"]
+    # CharVocab: UTF-8 bytes shifted by 3, then EOS.
+    chars = tf.cast(tf.io.decode_raw(example["transcript"], tf.uint8),
+                    tf.int64) + 3
+    return tf.concat([chars, [vocab_lib.EOS_ID]], axis=0)
+
+  def stored_length(self, example):
+    return len(example["targets"])
 
   def reference(self, record):
     text = record["transcript"]
