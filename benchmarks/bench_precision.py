@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 import t2tlite  # noqa: E402,F401  (registers every problem and model)
 from t2tlite import registry  # noqa: E402
 from t2tlite.train import trainer as trainer_lib  # noqa: E402
+from t2tlite.train import seeding  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 TARGET_SPEEDUP = 1.3
@@ -50,6 +51,7 @@ def _runs(xla):
 def _make_trainer(args, overrides, work):
   hp = registry.hparams(args.hparams_set).override(
       ",".join(o for o in (args.hparams, overrides) if o))
+  seeding.seed_everything(hp.seed)  # every run starts from the same weights
   return trainer_lib.Trainer([args.problem], args.model, args.hparams_set, hp,
                              args.data_dir, work)
 

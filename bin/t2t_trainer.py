@@ -1,5 +1,6 @@
 """t2tlite-trainer: trains (or resumes) a model on one or more problems."""
 import json
+import os
 import sys
 
 from absl import flags
@@ -85,6 +86,10 @@ flags.DEFINE_string("warm_start_from", None, "Another run's --output_dir to "
 flags.DEFINE_string("devices", "", "With --distribution=mirrored: the "
                     "devices to use, e.g. /gpu:0,/gpu:1 (default: every "
                     "GPU, else the CPU).", flag_values=FV)
+flags.DEFINE_bool("deterministic", False, "Deterministic TensorFlow ops: "
+                  "the same losses run to run and across a resume, at some "
+                  "speed cost (also set by the environment variable "
+                  "T2TLITE_DETERMINISTIC=1).", flag_values=FV)
 
 
 def parse_problem_map(prog, flag, text):
@@ -151,7 +156,9 @@ def main(fv):
       rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
       eval_decode=fv.eval_decode, distribution=fv.distribution,
       worker_hosts=fv.worker_hosts, task_index=fv.task_index,
-      devices=fv.devices, warm_start_from=fv.warm_start_from or None)
+      devices=fv.devices, warm_start_from=fv.warm_start_from or None,
+      deterministic=fv.deterministic or bool(
+          os.environ.get("T2TLITE_DETERMINISTIC")))
   print(json.dumps(results, indent=1, sort_keys=True))
 
 

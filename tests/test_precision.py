@@ -12,6 +12,7 @@ import t2tlite  # noqa: F401
 from t2tlite.decode import decoder
 from t2tlite import model as model_lib
 from t2tlite import registry
+from t2tlite.train import seeding
 from t2tlite.train import trainer
 from t2tlite.hparams_lib import HParamsError
 from t2tlite.data.problem import ProblemSpec
@@ -24,6 +25,7 @@ BF16 = "mixed_precision=bfloat16"
 def _trainer(data_dir, out, problems=("zen_reverse",), model="transformer",
              hparams_set="zen_tiny", overrides=BF16):
   hp = registry.hparams(hparams_set).override(overrides)
+  seeding.seed_everything(hp.seed)
   return trainer.Trainer(list(problems), model, hparams_set, hp, data_dir,
                          str(out))
 

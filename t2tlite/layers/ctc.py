@@ -129,3 +129,44 @@ def aux_losses(model, problem, state, features):
   mask = model.input_modality(problem).output_mask(features["inputs"])
   loss = heads[head_key(spec)](state["output"], mask, features["targets"])
   return {AUX_NAME: model.hparams.ctc_weight * loss}
+
+
+# --- decoding -----------------------------------------------------------------
+def head_logits(model, problem, state, inputs):
+  """(CTC logits [B, T, V] float32, frame mask [B, T]) of an audio problem
+  of a model built with CTC heads; None for any other."""
+  heads = getattr(model, "ctc_heads", None)
+  spec = model.specs[problem]
+  if not heads or not applies(spec):
+    return None
+  mask = model.input_modality(problem).output_mask(inputs)
+  logits = heads[head_key(spec)].project(state["output"])
+  return tf.cast(logits, tf.float32), mask
+
+
+def greedy_ids(logits, mask, max_len):
+  """Best-path CTC decoding: per frame the most likely class, repeats
+  merged, blanks dropped, then EOS; ids [B, max_len] int32, 0-padded (an
+  output longer than max_len - 1 is cut there)."""
+  best = tf.argmax(logits, axis=-1, output_type=tf.int32)
+  best = tf.where(tf.cast(mask, tf.bool), best, BLANK_ID)
+  prev = tf.pad(best[:, :-1], [[0, 0], [1, 0]], constant_values=BLANK_ID)
+  keep = (best != BLANK_ID) & (best != prev)
+  ragged = tf.ragged.boolean_mask(best, keep)[:, :max_len - 1]
+  eos = tf.fill([tf.shape(best)[0], 1], vocab_lib.EOS_ID)
+  ids = tf.concat([ragged, tf.RaggedTensor.from_tensor(eos)], axis=1)
+  return ids.to_tensor(shape=[None, max_len])
+
+
+def sequence_logp(logits, mask, ids):
+  """log p_CTC(ids | frames) [B] of candidate ids [B, L] (EOS-terminated,
+  0-padded); -1e9 where no CTC path exists (more labels than frames)."""
+  loss, labels = ctc_loss(logits, mask, ids)
+  has_labels = labels > 0
+  _, lengths, _ = labels_and_lengths(ids)
+  feasible = has_labels | tf.equal(lengths, 0)
+  # An empty candidate: the all-blank path.
+  blank_logp = tf.nn.log_softmax(logits)[:, :, BLANK_ID]
+  empty = tf.reduce_sum(blank_logp * tf.cast(mask, tf.float32), axis=1)
+  logp = tf.where(tf.equal(lengths, 0), empty, -loss)
+  return tf.where(feasible, logp, -1e9)

@@ -12,7 +12,6 @@ import logging
 import os
 import time
 
-import keras
 import tensorflow as tf
 
 from t2tlite.data import problem as problem_lib
@@ -25,6 +24,7 @@ from t2tlite import model as model_lib
 from t2tlite.train import optimization
 from t2tlite import registry
 from t2tlite.train import run_config
+from t2tlite.train import seeding
 from t2tlite.train import summaries
 from t2tlite.train import train_steps
 from t2tlite.train import warm_start
@@ -115,11 +115,6 @@ class Trainer:
     if self.is_chief:
       run_config.write(output_dir, model, hparams_set, hparams,
                        self.problems, self.specs, data_dir)
-    if os.environ.get("T2TLITE_DETERMINISTIC"):
-      # Same losses run to run (and across a resume), at some speed cost.
-      tf.config.experimental.enable_op_determinism()
-    tf.random.set_seed(hparams.seed)
-    keras.utils.set_random_seed(hparams.seed)
     # Under a strategy every variable is created in its scope (mirrored).
     with distribute.scope(strategy):
       self.model = registry.model(model)(hparams, self.specs)
@@ -503,8 +498,13 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
           log_every=100, mixing="round_robin", loss_weights=None,
           rate_caps=None, keep_checkpoints=5, after_eval=None,
           eval_decode=0, distribution="", worker_hosts="", task_index=None,
-          devices="", warm_start_from=None):
+          devices="", warm_start_from=None, deterministic=False):
   """Trains (or resumes) a model; returns the last eval's metrics.
+
+  The process-level entry of t2tlite-trainer: it creates the distribution
+  strategy and seeds the process (seeding.seed_everything with the run's
+  hparams.seed; `deterministic` also turns on op determinism) before the
+  model is built.
 
   eval_decode: if > 0, each eval also decodes that many dev examples per
   problem and reports the problem's own metrics (see decoded_metrics).
@@ -525,6 +525,7 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
       hparams_overrides):
     hparams = stored["hparams"]  # a rerun of the same command resumes.
   hparams = hparams.override(hparams_overrides)
+  seeding.seed_everything(hparams.seed, deterministic)
   trainer = Trainer(problems, model, hparams_set, hparams, data_dir,
                     output_dir, mixing=mixing, loss_weights=loss_weights,
                     rate_caps=rate_caps, keep_checkpoints=keep_checkpoints,

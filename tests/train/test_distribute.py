@@ -15,7 +15,7 @@ import tensorflow as tf
 
 import t2tlite  # noqa: F401
 from t2tlite.data import data_io, text_problem
-from t2tlite.train import distribute, mixing
+from t2tlite.train import distribute, mixing, seeding
 from t2tlite import registry
 from t2tlite.train import trainer
 from t2tlite.models import transformer
@@ -237,10 +237,12 @@ def test_a_strategy_step_equals_the_plain_step_and_skips_nonfinite(
   hp = registry.hparams("zen_tiny").replace(max_nonfinite_steps=2)
   POISON.assign(False)
   name = "poisonable_transformer_for_distribute"
+  seeding.seed_everything(hp.seed)  # both start from the same weights
   plain = trainer.Trainer(["zen_reverse"], name, "zen_tiny", hp, zen_data,
                           str(tmp_path / "plain"))
   plain.train(6, eval_every=100, eval_steps=1, log_every=100)
   strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+  seeding.seed_everything(hp.seed)
   t = trainer.Trainer(["zen_reverse"], name, "zen_tiny", hp, zen_data,
                       str(tmp_path / "mirrored"), strategy=strategy)
   assert t.placement == distribute.Placement(1, 0, True, 1)

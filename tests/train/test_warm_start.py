@@ -24,6 +24,7 @@ from conftest import TESTS, USR_DIR, run_cli
 from t2tlite.decode import decoder
 from t2tlite import model as model_lib
 from t2tlite.train import run_config
+from t2tlite.train import seeding
 from t2tlite.train import trainer
 from t2tlite.train import warm_start
 
@@ -65,6 +66,7 @@ def test_warm_start_adds_a_problem(data, source, tmp_path):
   cfg = run_config.read(src)
   problems = ["image_digits", "zen_reverse"]
   out = str(tmp_path / "new")
+  seeding.seed_everything(cfg["hparams"].seed)
   tr = trainer.Trainer(problems, "multimodel", cfg["hparams_set"],
                        cfg["hparams"], data, out, warm_start_from=src)
   record = tr.warm_started_from
@@ -97,6 +99,7 @@ def test_warm_start_adds_a_problem(data, source, tmp_path):
 
   # image_digits' nets are new: the initial values of a run without warm
   # start (same seed), not anything of the source.
+  seeding.seed_everything(cfg["hparams"].seed)
   plain = trainer.Trainer(problems, "multimodel", cfg["hparams_set"],
                           cfg["hparams"], data, str(tmp_path / "plain"))
   assert plain.warm_started_from is None
