@@ -20,6 +20,7 @@ import tensorflow as tf
 from t2tlite import errors
 from t2tlite import modality as modality_lib
 from t2tlite.data import problem as problem_lib
+from t2tlite.data import vocab as vocab_lib
 
 
 # hparams.mixed_precision -> the Keras dtype policy of the model's layers.
@@ -171,6 +172,24 @@ class T2TModel(keras.Model):
     aux3 = ctc.aux_losses(self, problem, state, features)
     # Losses and softmaxes need float32 logits whatever the compute dtype.
     return tf.cast(logits, tf.float32), {**aux, **aux2, **aux3}
+
+  def score_targets(self, state, problem, targets):
+    """log p(targets | inputs) [B] under the decoder, teacher-forced, from
+    an encoder state [B, ...] (`encode`) and sequence targets [B, T]
+    (EOS-terminated, 0-padded; positions after the first EOS ignored)."""
+    targets = tf.cast(targets, tf.int64)
+    target_mod = self.target_modality(problem)
+    emb = target_mod.targets_bottom(targets, False)
+    dec_in = shift_right(emb, tf.cast(self.task_vector(
+        problem, tf.shape(targets)[0]), emb.dtype))
+    out, _ = self.decode_body(dec_in, state, problem, False)
+    logits = target_mod.top(out, False, context=state["context"])
+    logp = tf.nn.log_softmax(tf.cast(logits, tf.float32))
+    tok = tf.gather(logp, targets, batch_dims=2)
+    eos = tf.cast(tf.equal(targets, vocab_lib.EOS_ID), tf.int32)
+    before = tf.cumsum(eos, axis=1, exclusive=True) == 0
+    keep = before & (targets > 0)
+    return tf.reduce_sum(tf.where(keep, tok, 0.0), axis=1)
 
   # --- decoding: full recomputation by default ------------------------------
   def init_cache(self, state, problem, batch, max_len):

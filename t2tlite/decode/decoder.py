@@ -19,7 +19,9 @@ from t2tlite import errors
 from t2tlite import model as model_lib
 from t2tlite import registry
 from t2tlite.train import run_config
+from t2tlite.decode import ctc_rescore
 from t2tlite.decode import search
+from t2tlite.layers import ctc
 from t2tlite.hparams_lib import HParams
 
 log = logging.getLogger("t2tlite")
@@ -40,7 +42,10 @@ def decode_hparams(text=""):
   # one (parsing: well-formed trees with the input's leaves); tree_words:
   # trees decoded from a file carry the line's words as their leaves.
   # return_beams: every hypothesis of the search with its score (see
-  # NBEST_SEPARATOR). sampling: draw outputs from the model's distribution
+  # NBEST_SEPARATOR). ctc_weight: for a model with a CTC head (speech),
+  # the attention search's hypotheses and the CTC head's ctc_beam best
+  # are rescored by ctc_weight * log p_CTC + (1 - ctc_weight) * log p_att
+  # (decode/ctc_rescore.py); 0 turns it off. sampling: draw outputs from the model's distribution
   # at `temperature`, over its sampling_top_k most likely tokens (0: all),
   # num_samples per input, best scored first; `seed` makes the draws
   # reproducible (each input's draws depend on the seed and the input
@@ -49,12 +54,17 @@ def decode_hparams(text=""):
                extra_length=50, top_k=1, constrained=True,
                tree_words=True, return_beams=False, sampling=False,
                temperature=1.0, sampling_top_k=0, num_samples=1,
-               seed=0).override(text)
+               seed=0, ctc_weight=0.5, ctc_beam=4).override(text)
   if hp.num_samples < 1:
     raise DecodeError(f"num_samples={hp.num_samples}: draw at least one")
   if hp.sampling_top_k < 0:
     raise DecodeError(f"sampling_top_k={hp.sampling_top_k}: use 0 (every "
                       "token) or a positive number")
+  if not 0 <= hp.ctc_weight <= 1:
+    raise DecodeError(f"ctc_weight={hp.ctc_weight}: use a weight in [0, 1]")
+  if hp.ctc_beam < 0:
+    raise DecodeError(f"ctc_beam={hp.ctc_beam}: use 0 (the attention "
+                      "search's hypotheses only) or more")
   if hp.temperature < 0:
     raise DecodeError(f"temperature={hp.temperature}: use 0 (greedy) or "
                       "more")
@@ -178,10 +188,20 @@ class Decoder:
 
     beam = dhp.beam_size
     sampling = dhp.sampling
+    joint_ctc = (dhp.ctc_weight > 0 and not sampling and constraint is None
+                 and ctc.has_head(model, name))
 
     def run(inputs, max_len, make_constraint):
-      batch = tf.shape(inputs)[0]
       state, _ = model.encode(inputs, name, training=False)
+      out = search_outputs(inputs, state, max_len, make_constraint)
+      if not joint_ctc:
+        return out
+      return ctc_rescore.rescore(model, name, inputs, state, out, max_len,
+                                 dhp.ctc_weight, dhp.ctc_beam)
+
+    def search_outputs(inputs, state, max_len, make_constraint):
+      batch = tf.shape(inputs)[0]
+      want_scores = scores or joint_ctc
       if sampling:
         n = max(1, dhp.num_samples)
         state_n = search.tile_beams(state, n) if n > 1 else state
@@ -202,7 +222,7 @@ class Decoder:
       if beam <= 1:
         cache = model.init_cache(state, name, batch, max_len)
         step = lambda ids, i, c: model.decode_step(state, ids, i, c, name)
-        if scores:  # greedy, with the output's score
+        if want_scores:  # greedy, with the output's score
           ids, score = search.sample_search(
               step, cache, batch, max_len, temperature=0.0, alpha=dhp.alpha,
               constraint=make_constraint(1))
@@ -214,7 +234,7 @@ class Decoder:
       state_k = search.tile_beams(state, beam)
       cache = model.init_cache(state, name, batch * beam, max_len)
       step = lambda ids, i, c: model.decode_step(state_k, ids, i, c, name)
-      if scores:
+      if want_scores:
         return search.beam_search_nbest(step, cache, batch, beam, max_len,
                                         dhp.alpha,
                                         constraint=make_constraint(beam))

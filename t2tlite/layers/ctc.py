@@ -132,6 +132,12 @@ def aux_losses(model, problem, state, features):
 
 
 # --- decoding -----------------------------------------------------------------
+def has_head(model, problem):
+  """Whether the model has a CTC head for this problem."""
+  heads = getattr(model, "ctc_heads", None)
+  return bool(heads) and applies(model.specs[problem])
+
+
 def head_logits(model, problem, state, inputs):
   """(CTC logits [B, T, V] float32, frame mask [B, T]) of an audio problem
   of a model built with CTC heads; None for any other."""
@@ -170,3 +176,27 @@ def sequence_logp(logits, mask, ids):
   empty = tf.reduce_sum(blank_logp * tf.cast(mask, tf.float32), axis=1)
   logp = tf.where(tf.equal(lengths, 0), empty, -loss)
   return tf.where(feasible, logp, -1e9)
+
+
+def beam_ids(logits, mask, beam, top_paths, max_len):
+  """CTC prefix beam search (tf.nn.ctc_beam_search_decoder): the
+  `top_paths` best label sequences, ids [B, top_paths, max_len] int32 with
+  EOS, 0-padded. TF's op puts the blank last; ours is id 0, so the classes
+  are rotated in and the ids back out."""
+  rotated = tf.concat([logits[:, :, 1:], logits[:, :, :1]], axis=-1)
+  lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+  decoded, _ = tf.nn.ctc_beam_search_decoder(
+      tf.transpose(rotated, [1, 0, 2]), lengths, beam_width=beam,
+      top_paths=top_paths)
+  batch = tf.shape(logits)[0]
+  out = []
+  for sparse in decoded:
+    dense = tf.sparse.to_dense(sparse, default_value=-1)[:, :max_len - 1] + 1
+    dense = tf.pad(dense, [[0, batch - tf.shape(dense)[0]],
+                           [0, max_len - tf.shape(dense)[1]]])
+    # The first padding position of each row becomes EOS.
+    n = tf.reduce_sum(tf.cast(dense > 0, tf.int32), axis=1)
+    dense = dense + tf.one_hot(n, max_len, on_value=vocab_lib.EOS_ID,
+                               off_value=0, dtype=dense.dtype)
+    out.append(tf.cast(dense, tf.int32))
+  return tf.stack(out, axis=1)
