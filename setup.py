@@ -71,8 +71,11 @@ setup(
         "matplotlib>=3.6",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "scikit-learn>=1.2",
-                 "tensorflow-text" + TF_MINOR],
+        # pytest-xdist runs the suite on every core (scripts/test.sh): most
+        # tests are single-threaded Python, TF tracing or CLI subprocesses,
+        # so one process leaves a core idle.
+        "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6",
+                 "scikit-learn>=1.2", "tensorflow-text" + TF_MINOR],
         # In-graph sentencepiece (the same C++ library the decoder uses) for
         # SavedModels that take raw text; only t2tlite-exporter needs it.
         "export": ["tensorflow-text" + TF_MINOR],

@@ -5,11 +5,12 @@
       [--hparams_set=multimodel_small] [--json=PATH] [--quick]
 
 For each problem (default: every embedded problem found in data_dir):
-  pipeline   batches/s of problem.batched(data_dir, "train", training=True)
+  pipeline   batches/s of pipeline.batched(problem, data_dir, "train", True)
              alone, after a warm-up, as the trainer reads it (prefetch 2);
-  decoded    examples/s of problem.dataset() alone (records read, parsed and
-             preprocessed, no batching; 10 x --batches examples): where a
-             slow pipeline spends its time;
+  decoded    examples/s of pipeline.dataset() alone (records read, parsed,
+             turned into model tensors by the codecs, no batching;
+             10 x --batches examples): where a slow pipeline spends its
+             time;
   step       train steps/s of the trainer's own compiled step (a Trainer on
              every listed problem, as t2tlite-trainer builds it) on batches
              taken from its streams beforehand, so the step never waits
