@@ -36,3 +36,24 @@ def zen_run(zen_data, tmp_path_factory):
           f"--data_dir={zen_data}", f"--output_dir={out}",
           "--train_steps=400", "--eval_every=200", "--eval_steps=5")
   return str(out)
+
+
+JOINT_PROBLEMS = ["zen_reverse", "image_digits", "zen_speech"]
+
+
+@pytest.fixture(scope="session")
+def joint_run(tmp_path_factory):
+  """(data_dir, output_dir) of a tiny MultiModel trained through the CLIs
+  on text, image -> label and audio at once (30 steps, a decoded eval):
+  the joint-training and portable-run tests share it."""
+  root = tmp_path_factory.mktemp("joint_run")
+  data, out = str(root / "data"), str(root / "run")
+  run_cli("t2t_datagen", f"--problem={','.join(JOINT_PROBLEMS)}",
+          f"--usr_dir={USR_DIR}", f"--data_dir={data}",
+          f"--tmp_dir={root}/tmp")
+  run_cli("t2t_trainer", f"--problems={'-'.join(JOINT_PROBLEMS)}",
+          f"--usr_dir={USR_DIR}", "--model=multimodel",
+          "--hparams_set=multimodel_tiny", "--hparams=audio_blocks=3",
+          f"--data_dir={data}", f"--output_dir={out}", "--train_steps=30",
+          "--eval_every=30", "--eval_steps=2", "--eval_decode=3")
+  return data, out

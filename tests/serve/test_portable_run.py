@@ -20,21 +20,14 @@ from conftest import USR_DIR, run_cli
 import usr_dir_example  # noqa: F401  (registers zen_* in this process)
 
 U = f"--usr_dir={USR_DIR}"
-PROBLEMS = ["zen_reverse", "image_digits", "zen_speech"]
 
 
 @pytest.fixture(scope="module")
-def original(tmp_path_factory):
-  """(data_dir, output_dir, input files per problem) of a tiny joint run."""
+def original(joint_run, tmp_path_factory):
+  """(data_dir, output_dir, input files per problem) of a tiny joint run
+  (conftest's joint_run: datagen and training through the CLIs)."""
   root = tmp_path_factory.mktemp("portable")
-  data, out = str(root / "data"), str(root / "run")
-  run_cli("t2t_datagen", f"--problem={','.join(PROBLEMS)}", U,
-          f"--data_dir={data}", f"--tmp_dir={root}/tmp")
-  run_cli("t2t_trainer", f"--problems={'-'.join(PROBLEMS)}", U,
-          "--model=multimodel", "--hparams_set=multimodel_tiny",
-          "--hparams=audio_blocks=3", f"--data_dir={data}",
-          f"--output_dir={out}", "--train_steps=30", "--eval_every=30",
-          "--eval_steps=1")
+  data, out = joint_run
   from sklearn.datasets import load_digits
   inputs = {"zen_reverse": ["Flat is better than nested.",
                             "Readability counts.", "Errors should never "

@@ -7,30 +7,21 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import USR_DIR, run_cli
+from conftest import JOINT_PROBLEMS, USR_DIR, run_cli
 import usr_dir_example  # noqa: F401  (registers zen_* in this process)
 
 U = f"--usr_dir={USR_DIR}"
 
 
 @pytest.fixture(scope="module")
-def joint_data(tmp_path_factory):
-  data = tmp_path_factory.mktemp("joint")
-  names = "zen_reverse,image_digits,zen_speech"
-  run_cli("t2t_datagen", f"--problem={names}", U, f"--data_dir={data}",
-          f"--tmp_dir={data}/tmp")
-  return str(data)
+def joint_data(joint_run):
+  return joint_run[0]
 
 
-def test_joint_training_of_all_modalities_through_the_cli(joint_data,
+def test_joint_training_of_all_modalities_through_the_cli(joint_run,
                                                           tmp_path):
-  out = str(tmp_path / "run")
-  problems = ["zen_reverse", "image_digits", "zen_speech"]
-  run_cli("t2t_trainer", f"--problems={'-'.join(problems)}", U,
-          "--model=multimodel", "--hparams_set=multimodel_tiny",
-          "--hparams=audio_blocks=3", f"--data_dir={joint_data}",
-          f"--output_dir={out}", "--train_steps=30", "--eval_every=30",
-          "--eval_steps=2", "--eval_decode=3")
+  _, out = joint_run  # datagen and 30 steps through the CLIs (conftest)
+  problems = JOINT_PROBLEMS
   evals = [json.loads(l) for l in open(os.path.join(out, "eval.jsonl"))]
   assert sorted(e["problem"] for e in evals) == sorted(problems)
   for e in evals:
