@@ -16,6 +16,7 @@ import dataclasses
 import os
 from typing import Callable, Optional, Tuple
 
+from t2tlite import configs
 from t2tlite.data import data_io
 
 
@@ -117,6 +118,7 @@ def dataset(problem, data_dir, split, hparams, training, seed=0,
   """
   import tensorflow as tf
   from t2tlite.data import codecs as codecs_lib
+  config = configs.data_config(hparams)
   sides = codecs_lib.for_problem(problem, data_dir)
   parse = parser(sides)
   ds = read_records(shard_files(problem, data_dir, split), training, seed,
@@ -126,11 +128,11 @@ def dataset(problem, data_dir, split, hparams, training, seed=0,
   no_ag = tf.autograph.experimental.do_not_convert
   ds = ds.map(no_ag(parse), num_parallel_calls=tf.data.AUTOTUNE,
               deterministic=True)
-  seeded = any(c.needs_seed(hparams, training) for c in sides)
+  seeded = any(c.needs_seed(config, training) for c in sides)
 
   def to_model(example, s=None):
-    return {"inputs": sides.inputs.to_model(example, hparams, training, s),
-            "targets": sides.targets.to_model(example, hparams, training, s)}
+    return {"inputs": sides.inputs.to_model(example, config, training, s),
+            "targets": sides.targets.to_model(example, config, training, s)}
 
   if seeded:
     seeds = tf.data.Dataset.counter().map(
@@ -164,7 +166,8 @@ def batching(sides, hparams):
   evaluating, batches are bucketed by the longest of the lengths.
   """
   import tensorflow as tf
-  parts = (sides.inputs.batching(hparams), sides.targets.batching(hparams))
+  config = configs.data_config(hparams)
+  parts = (sides.inputs.batching(config), sides.targets.batching(config))
   keys = ("inputs", "targets")
   measured = [(k, b) for k, b in zip(keys, parts) if b.length is not None]
   lengths = tuple((lambda ex, k=k, fn=b.length: fn(ex[k]))
@@ -325,7 +328,8 @@ def eval_pairs(problem, data_dir, split, hparams, limit=None):
   ds = ds.map(no_ag(parser(sides)))
   if limit:
     ds = ds.take(limit)
+  config = configs.data_config(hparams)
   ds = ds.map(no_ag(
-      lambda r: (sides.inputs.to_model(r, hparams, False), r)))
+      lambda r: (sides.inputs.to_model(r, config, False), r)))
   for inputs, record in ds.as_numpy_iterator():
     yield np.asarray(inputs), sides.targets.reference(record)

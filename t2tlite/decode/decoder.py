@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from t2tlite import configs
 from t2tlite.data import codecs as codecs_lib
 from t2tlite.data import pipeline
 from t2tlite import metrics
@@ -351,7 +352,8 @@ class Decoder:
   def model_input(self, name, line):
     """One decode-file line -> (model input, warning or None), by the
     problem's input codec; a ValueError for a line it cannot use."""
-    return self.codecs(name).inputs.from_line(line, self.hparams)
+    return self.codecs(name).inputs.from_line(
+        line, configs.data_config(self.hparams))
 
   def decode_lines(self, name, lines, report=None):
     """One output line per input line, in order; '' for empty/bad lines."""

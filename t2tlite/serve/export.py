@@ -18,6 +18,7 @@ import shutil
 
 import tensorflow as tf
 
+from t2tlite import configs
 from t2tlite.data.codecs import ExportError  # noqa: F401 (re-exported)
 from t2tlite.decode import decoder as decoder_lib
 from t2tlite import model as model_lib
@@ -52,7 +53,8 @@ class ServingModule(tf.Module):
 
     # Raw strings -> model inputs, as the decoder's codec reads a line
     # (an ExportError where the codec has no graph form).
-    to_inputs, example = codecs.inputs.graph_inputs(hp)
+    to_inputs, example = codecs.inputs.graph_inputs(
+        configs.data_config(hp))
     to_text = codecs.targets.graph_text() if sequence else None
     # Their tokenizers' resources, tracked so that the SavedModel holds them.
     self.codec_resources = list(codecs.inputs.graph_resources +

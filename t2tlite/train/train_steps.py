@@ -7,6 +7,7 @@ makes one of each per problem, and benchmarks time the very same steps.
 """
 import tensorflow as tf
 
+from t2tlite import configs
 from t2tlite.train import distribute
 from t2tlite.train import optimization
 
@@ -60,7 +61,7 @@ def train_step(model, optimizer, hparams, name, signature, scale=1.0):
   hp = hparams
 
   @tf.function(input_signature=[signature],
-               jit_compile=hp.jit_compile)
+               jit_compile=configs.run_config(hp).jit_compile)
   def step(features):
     with tf.GradientTape() as tape:
       _, _, aux, loss_sum, weight = problem_loss(

@@ -14,6 +14,7 @@ import time
 
 import tensorflow as tf
 
+from t2tlite import configs
 from t2tlite.data import problem as problem_lib
 from t2tlite.data import pipeline
 from t2tlite.data import data_io
@@ -59,8 +60,9 @@ def relaxed_signature(element_spec):
 def check_precision_settings(hparams, strategy=None, model_cls=None):
   """ValueError for a mixed_precision or jit_compile value the trainer
   cannot honour (with this model class, when given)."""
-  model_lib.dtype_policy_name(hparams.mixed_precision)
-  jit = hparams.jit_compile
+  run = configs.run_config(hparams)
+  model_lib.dtype_policy_name(run.mixed_precision)
+  jit = run.jit_compile
   if not isinstance(jit, bool):
     raise ValueError(f"jit_compile must be True or False, got {jit!r}")
   if jit and strategy is not None:
@@ -94,6 +96,7 @@ class Trainer:
       raise ValueError(f"a problem is listed twice in {'-'.join(names)}")
     self.names = names
     self.model_name, self.hparams = model, hparams
+    self.run = configs.run_config(hparams)  # seed, precision, XLA, non-finite
     self.data_dir, self.output_dir = data_dir, output_dir
     self.loss_weights = dict(loss_weights or {})
     for p in self.problems:
@@ -101,7 +104,7 @@ class Trainer:
     sizes = {p.name: pipeline.num_examples(p, data_dir, "train")
              for p in self.problems}
     self.mixer = mixing_lib.parse(mixing, names, sizes, rate_caps)
-    self.mixer.seed = hparams.seed
+    self.mixer.seed = self.run.seed
     self.specs = [problem_lib.spec(p, data_dir) for p in self.problems]
     existing = run_config.read(output_dir)
     if warm_start_from and not existing:  # before anything is written
@@ -120,7 +123,7 @@ class Trainer:
       self.model = registry.model(model)(hparams, self.specs)
       # bfloat16 compute on float32 variables; the optimiser's state
       # follows the variables, so it stays float32 too.
-      model_lib.set_precision(self.model, hparams.mixed_precision)
+      model_lib.set_precision(self.model, self.run.mixed_precision)
       self.optimizer = optimization.optimizer(hparams)
     self.step = tf.Variable(0, dtype=tf.int64, name="global_step")
     self.streams = {}
@@ -166,7 +169,7 @@ class Trainer:
   # --- setup ----------------------------------------------------------------
   def _local_stream(self, i, p, skip):
     ds = p.batched(self.data_dir, "train", self.hparams, training=True,
-                   seed=self.hparams.seed + i)
+                   seed=self.run.seed + i)
     if skip:
       ds = ds.skip(skip)
     return iter(ds.prefetch(2))
@@ -196,10 +199,10 @@ class Trainer:
             self.strategy, p, self.data_dir,
             distribute.per_replica_hparams(self.hparams,
                                            self.placement.num_replicas),
-            self.hparams.seed + i, done[p.name])
+            self.run.seed + i, done[p.name])
 
   def _log_dropped(self, p):
-    max_len = self.hparams.max_length
+    max_len = configs.data_config(self.hparams).max_length
     dropped = pipeline.dropped_by_length(p, self.data_dir, "train", max_len)
     total = pipeline.num_examples(p, self.data_dir, "train")
     if dropped:
@@ -356,7 +359,6 @@ class Trainer:
   def train(self, train_steps, eval_every=1000, eval_steps=50, log_every=100,
             after_eval=None):
     """Trains up to `train_steps` (a total, so a resumed run stops there)."""
-    hp = self.hparams
     start_step = int(self.step)
     # Every step's loss; a resumed run appends the steps it redoes, so a
     # reader keeps the last line of each step.
@@ -414,7 +416,7 @@ class Trainer:
         skipped += 1
         log.warning("step %d (%s): non-finite loss or gradient; update "
                     "skipped (%d in a row)", step, name, bad_in_row)
-        if bad_in_row >= hp.max_nonfinite_steps:
+        if bad_in_row >= self.run.max_nonfinite_steps:
           raise TrainingError(
               f"{bad_in_row} non-finite updates in a row (last on {name} at "
               f"step {step}); stopped. The last good checkpoint is kept in "
@@ -525,7 +527,7 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
       hparams_overrides):
     hparams = stored["hparams"]  # a rerun of the same command resumes.
   hparams = hparams.override(hparams_overrides)
-  seeding.seed_everything(hparams.seed, deterministic)
+  seeding.seed_everything(configs.run_config(hparams).seed, deterministic)
   trainer = Trainer(problems, model, hparams_set, hparams, data_dir,
                     output_dir, mixing=mixing, loss_weights=loss_weights,
                     rate_caps=rate_caps, keep_checkpoints=keep_checkpoints,

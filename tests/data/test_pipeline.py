@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 import usr_dir_example  # noqa: F401  (registers zen_reverse)
+from t2tlite import configs
 from t2tlite import registry
 from t2tlite.data import codecs
 from t2tlite.data import datagen
@@ -122,15 +123,19 @@ def test_a_new_kind_of_data_needs_a_codec_not_a_problem_base_class(
   """A user's codec stores raw bytes and turns them into ids in the
   pipeline; the problem only yields examples."""
 
+  seen = []
+
   @registry.register_codec("bytes_for_test")
   class Bytes(codecs.Codec):
     def feature_spec(self):
       return {"raw": tf.io.FixedLenFeature([], tf.string)}
 
-    def to_model(self, example, hparams, training, seed=None):
+    def to_model(self, example, config, training, seed=None):
+      seen.append(config)
       return tf.cast(tf.io.decode_raw(example["raw"], tf.uint8), tf.int64)
 
-    def batching(self, hparams):
+    def batching(self, config):
+      seen.append(config)
       return codecs.BatchSide(length=lambda x: tf.shape(x)[0],
                               max_length=6, budget=12)
 
@@ -148,10 +153,15 @@ def test_a_new_kind_of_data_needs_a_codec_not_a_problem_base_class(
     data = str(tmp_path / "data")
     datagen.generate_data(Raw(), data, str(tmp_path / "tmp"))
     got = []
-    for b in pipeline.batched(Raw(), data, "train", None, False):
+    hp = registry.hparams("zen_tiny")
+    for b in pipeline.batched(Raw(), data, "train", hp, False):
       assert b["inputs"].shape[0] * b["inputs"].shape[1] <= 12
       got += [int((row != 0).sum()) for row in b["inputs"].numpy()]
     assert sorted(got) == [1, 2, 3, 4, 5, 6]  # 7 and 8 bytes: over the cap
+    # A codec reads the data settings only (configs.DataConfig), never the
+    # model's.
+    assert seen and all(c == configs.data_config(hp) for c in seen)
+    assert not hasattr(seen[0], "hidden_size")
   finally:
     registry.codecs.unregister("bytes_for_test")
 

@@ -2,10 +2,10 @@
 
 Stored examples hold 16 kHz 16-bit mono PCM ("audio"); the pipeline
 computes the features (`pcm_to_inputs`: log-mel frames with SpecAugment in
-training when hparams.spec_augment, or the waveform). Batches are bucketed
+training when config.spec_augment, or the waveform). Batches are bucketed
 by length in 10 ms frames (a waveform of N samples counts N / 160) and hold
-about hparams.audio_batch_frames (0: hparams.batch_size) frames; longer
-utterances than hparams.audio_max_frames are dropped.
+about config.audio_batch_frames (0: config.batch_size) frames; longer
+utterances than config.audio_max_frames are dropped.
 
 Decode inputs are read as 16 kHz 16-bit mono PCM (SpeechProblem.load_file:
 soundfile, resampled by scipy.signal.resample_poly), then given the same
@@ -33,16 +33,16 @@ class AudioCodec(base.Codec):
   def feature_spec(self):
     return {"audio": tf.io.FixedLenFeature([], tf.string)}
 
-  def to_model(self, example, hparams, training, seed=None):
-    return self.pcm_to_inputs(example["audio"], hparams, training)
+  def to_model(self, example, config, training, seed=None):
+    return self.pcm_to_inputs(example["audio"], config, training)
 
-  def pcm_to_inputs(self, pcm, hparams, training):
+  def pcm_to_inputs(self, pcm, config, training):
     """PCM bytes (scalar string tensor) -> the model's input features."""
     if self.waveform:
       return audio.pcm16_to_waveform(pcm)
     features = audio.spectral_features(pcm)
-    if training and hparams.spec_augment:
-      features = audio.spec_augment(features, spec_augment_seed(pcm, hparams))
+    if training and config.spec_augment:
+      features = audio.spec_augment(features, spec_augment_seed(pcm, config))
     return features
 
   def frames(self, inputs):
@@ -52,36 +52,36 @@ class AudioCodec(base.Codec):
       return (n + audio.FRAME_STEP - 1) // audio.FRAME_STEP
     return n
 
-  def batching(self, hparams):
+  def batching(self, config):
     """By frames (the targets' side adds its own length: bucketing by
     frames alone left 30% of the transcripts' positions padded)."""
     return base.BatchSide(
-        length=self.frames, max_length=hparams.audio_max_frames,
-        budget=hparams.audio_batch_frames or hparams.batch_size,
+        length=self.frames, max_length=config.audio_max_frames,
+        budget=config.audio_batch_frames or config.batch_size,
         min_length=50,
         padded_shape=(None,) if self.waveform else (None, audio.NUM_MEL_BINS))
 
   # --- decoding -------------------------------------------------------------
-  def from_line(self, line, hparams):
+  def from_line(self, line, config):
     """A WAV or FLAC file's path -> model inputs (any rate and channels)."""
     p = self.problem
     path = line.strip()
     if not path:
       raise ValueError("empty line: expected the path of a WAV or FLAC file")
     pcm = p.load_file(path)
-    inputs = self.pcm_to_inputs(tf.constant(pcm), hparams, False).numpy()
+    inputs = self.pcm_to_inputs(tf.constant(pcm), config, False).numpy()
     seconds = len(pcm) / 2 / audio.SAMPLE_RATE
-    max_frames = hparams.audio_max_frames
+    max_frames = config.audio_max_frames
     warning = None
     if audio.num_frames(len(pcm) // 2) > max_frames:
       warning = (f"{seconds:.1f} s of audio is longer than the "
                  f"{max_frames / 100:.0f} s the model trains on")
     return inputs, warning
 
-  def graph_inputs(self, hparams):
+  def graph_inputs(self, config):
     """fn(WAV files' bytes [B]) -> padded features, as from_line."""
     waveform = self.waveform
-    del hparams  # features at decoding never use SpecAugment
+    del config  # features at decoding never use SpecAugment
 
     def one(data):
       x = wav_to_waveform(data)
@@ -104,14 +104,14 @@ class AudioWaveformCodec(AudioCodec):
   waveform = True
 
 
-def spec_augment_seed(pcm, hparams):
+def spec_augment_seed(pcm, config):
   """The stateless seed of one utterance's SpecAugment masks.
 
-  (hparams.seed, a 63-bit hash of the utterance's PCM): the same masks
+  (config.seed, a 63-bit hash of the utterance's PCM): the same masks
   for the same utterance in every construction of the pipeline, resumed
   or not, and different masks for different utterances.
   """
-  return tf.stack([tf.constant(int(hparams.seed), tf.int64),
+  return tf.stack([tf.constant(int(config.seed), tf.int64),
                    tf.strings.to_hash_bucket_fast(pcm, (1 << 63) - 1)])
 
 

@@ -3,10 +3,10 @@
 A Problem says what its data is; a codec says how one side of it (the
 inputs or the targets) gets from the outside world to the model and back:
 
-  inputs side   from_line(line, hparams): one decode-file line (text, or
+  inputs side   from_line(line, config): one decode-file line (text, or
                 the path of an image or audio file) -> (model input as
                 numpy, warning or None), used by t2tlite-decoder and
-                t2tlite.load; graph_inputs(hparams): the same in TF ops on
+                t2tlite.load; graph_inputs(config): the same in TF ops on
                 raw strings (text, or the file's bytes), traced into an
                 exported SavedModel.
   targets side  to_text(output, decode_hparams, line=None): a model output
@@ -17,10 +17,14 @@ inputs or the targets) gets from the outside world to the model and back:
 
 Both sides also read the stored examples for training and evaluation
 (pipeline.batched): feature_spec() is the tf.io parsing spec of the stored
-features the side reads, to_model(example, hparams, training, seed) the
-model tensor in TF ops, batching(hparams) how the side's tensors are
+features the side reads, to_model(example, config, training, seed) the
+model tensor in TF ops, batching(config) how the side's tensors are
 measured and padded in a batch (a BatchSide), and stored_length(example)
 the length datagen records for max_length statistics.
+
+`config` is always a t2tlite.configs.DataConfig (the data settings of the
+run's hparams: batch sizes, length caps, image and audio settings): a
+codec never reads the model's settings.
 
 A codec is registered by name (registry.register_codec); a Problem names
 its two (`input_codec`, `target_codec`; by default its modalities). A
@@ -88,19 +92,19 @@ class Codec:
     """tf.io parsing spec of the stored features this side reads."""
     raise NotImplementedError(f"codec '{self.name}' cannot read records")
 
-  def to_model(self, example, hparams, training, seed=None):
+  def to_model(self, example, config, training, seed=None):
     """A parsed stored example -> this side's model tensor (TF ops).
 
     `seed` is a [2] int64 tensor, (the run's seed, the example's position
-    in the stream), when `needs_seed(hparams, training)`; else None.
+    in the stream), when `needs_seed(config, training)`; else None.
     """
     raise NotImplementedError(f"codec '{self.name}' cannot read records")
 
-  def needs_seed(self, hparams, training):
+  def needs_seed(self, config, training):
     """Whether to_model draws random numbers (seeded per example)."""
     return False
 
-  def batching(self, hparams):
+  def batching(self, config):
     """How this side's tensors are measured and padded: a BatchSide."""
     raise NotImplementedError(f"codec '{self.name}' cannot read records")
 
@@ -110,10 +114,10 @@ class Codec:
     return None
 
   # --- inputs ---------------------------------------------------------------
-  def from_line(self, line, hparams):
+  def from_line(self, line, config):
     raise NotImplementedError(f"codec '{self.name}' cannot be an input")
 
-  def graph_inputs(self, hparams):
+  def graph_inputs(self, config):
     """(fn(strings [B]) -> model inputs [B, ...], one example input)."""
     self._no_graph("inputs")
 

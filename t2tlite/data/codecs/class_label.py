@@ -31,11 +31,11 @@ class ClassLabelCodec(base.Codec):
       return {self.key: tf.io.VarLenFeature(tf.int64)}
     return {self._feature: tf.io.FixedLenFeature([], tf.int64)}
 
-  def to_model(self, example, hparams, training, seed=None):
+  def to_model(self, example, config, training, seed=None):
     label = example[self._feature]
     return label if self._feature == self.key else label[None]
 
-  def batching(self, hparams):
+  def batching(self, config):
     return base.BatchSide(padded_shape=(1,))
 
   def to_text(self, output, decode_hparams, line=None):

@@ -29,23 +29,23 @@ class ImageCodec(base.Codec):
             "image/height": tf.io.FixedLenFeature([], tf.int64),
             "image/width": tf.io.FixedLenFeature([], tf.int64)}
 
-  def needs_seed(self, hparams, training):
-    return bool(training and hparams.image_augment)
+  def needs_seed(self, config, training):
+    return bool(training and config.image_augment)
 
-  def to_model(self, example, hparams, training, seed=None):
+  def to_model(self, example, config, training, seed=None):
     import tensorflow as tf
     image = tf.io.decode_image(example["image/encoded"],
                                channels=self.problem.channels,
                                expand_animations=False)
-    return transform(self.problem, image, hparams, training, seed)
+    return transform(self.problem, image, config, training, seed)
 
-  def batching(self, hparams):
-    size = input_size(self.problem, hparams)
-    return base.BatchSide(batch_size=int(hparams.image_batch_size),
+  def batching(self, config):
+    size = input_size(self.problem, config)
+    return base.BatchSide(batch_size=int(config.image_batch_size),
                           padded_shape=(size, size, self.problem.channels))
 
   # --- decoding -------------------------------------------------------------
-  def from_line(self, line, hparams):
+  def from_line(self, line, config):
     """A path to a PNG/JPEG/GIF/BMP of any size -> the model's input."""
     from t2tlite.data import image_utils
     p = self.problem
@@ -56,44 +56,44 @@ class ImageCodec(base.Codec):
       image = image_utils.read_image(data, p.channels, p.background)
     except (OSError, ValueError) as e:
       raise ValueError(f"{path}: cannot read image ({e})") from None
-    return transform(p, image, hparams, training=False).numpy(), None
+    return transform(p, image, config, training=False).numpy(), None
 
-  def graph_inputs(self, hparams):
+  def graph_inputs(self, config):
     """fn(encoded images [B]) -> uint8 [B, S, S, C], as from_line."""
     import numpy as np
     import tensorflow as tf
     p = self.problem
-    size = input_size(p, hparams)
+    size = input_size(p, config)
 
     def one(data):
       image = tf.io.decode_image(data, channels=0, dtype=tf.uint8,
                                  expand_animations=False)
       image = _to_channels(image, p.channels, p.background)
-      return transform(p, image, hparams, training=False)
+      return transform(p, image, config, training=False)
 
     spec = tf.TensorSpec([size, size, p.channels], tf.uint8)
     fn = lambda strings: tf.map_fn(one, strings, fn_output_signature=spec)
     return fn, np.zeros([1, 1, p.channels], np.uint8)
 
 
-def input_size(problem, hparams):
-  """The side of the square model input: hparams.image_size, else the
+def input_size(problem, config):
+  """The side of the square model input: config.image_size, else the
   problem's own."""
-  return int(hparams.image_size or problem.image_size)
+  return int(config.image_size or problem.image_size)
 
 
-def transform(problem, image, hparams, training, seed=None):
+def transform(problem, image, config, training, seed=None):
   """uint8 [H, W, C] -> uint8 [S, S, C] model input (graph-safe).
 
   problem.resize_mode says how (see ImageProblem). With augmentation
-  (training and hparams.image_augment), `seed` is a [2] int tensor: every
+  (training and config.image_augment), `seed` is a [2] int tensor: every
   random choice is a stateless op of it.
   """
   from t2tlite.data import image_utils as iu
   import tensorflow as tf
   p = problem
-  size = input_size(p, hparams)
-  augment = bool(training and hparams.image_augment)
+  size = input_size(p, config)
+  augment = bool(training and config.image_augment)
   if augment:
     crop_seed, flip_seed = tf.unstack(
         tf.random.experimental.stateless_split(seed, 2))

@@ -29,35 +29,35 @@ class TextCodec(base.Codec):
     import tensorflow as tf
     return {self.key: tf.io.VarLenFeature(tf.int64)}
 
-  def to_model(self, example, hparams, training, seed=None):
+  def to_model(self, example, config, training, seed=None):
     return example[self.key]
 
-  def batching(self, hparams):
+  def batching(self, config):
     """Bucketed by length, about batch_size tokens per batch."""
     import tensorflow as tf
     return base.BatchSide(length=lambda x: tf.shape(x)[0],
-                          max_length=hparams.max_length,
-                          budget=hparams.batch_size)
+                          max_length=config.max_length,
+                          budget=config.batch_size)
 
   def stored_length(self, example):
     return len(example[self.key])
 
   # --- inputs ---------------------------------------------------------------
-  def from_line(self, line, hparams):
+  def from_line(self, line, config):
     ids = self.vocab.encode(line)
-    limit = hparams.max_length - 1
+    limit = config.max_length - 1
     warning = None
     if len(ids) > limit:
       warning = f"input of {len(ids)} tokens truncated to {limit}"
     ids = ids[:limit] + [vocab_lib.EOS_ID]
     return np.array(ids, np.int64), warning
 
-  def graph_inputs(self, hparams):
+  def graph_inputs(self, config):
     if isinstance(self.vocab, vocab_lib.CharVocab):
       raise base.ExportError(f"problem '{self.problem.name}': byte inputs "
                              "cannot be exported")
     tokenizer = self._tokenizer()
-    return (lambda s: encode_text(tokenizer, s, hparams.max_length),
+    return (lambda s: encode_text(tokenizer, s, config.max_length),
             np.zeros([1], np.int64))
 
   # --- targets --------------------------------------------------------------
@@ -103,7 +103,7 @@ class TranscriptCodec(TextCodec):
     return {"transcript": tf.io.FixedLenFeature([], tf.string),
             "targets": tf.io.VarLenFeature(tf.int64)}
 
-  def to_model(self, example, hparams, training, seed=None):
+  def to_model(self, example, config, training, seed=None):
     import tensorflow as tf
     if not isinstance(self.vocab, vocab_lib.CharVocab):
       return example["targets"]

@@ -75,13 +75,13 @@ def with_words(tree_text, words):
 class WordsCodec(text.TextCodec):
   """A sentence to parse: split into words, then encoded as text."""
 
-  def from_line(self, line, hparams):
+  def from_line(self, line, config):
     words = tokenize_words(line)
     if not words:
       raise ValueError("empty sentence")
-    return super().from_line(words, hparams)
+    return super().from_line(words, config)
 
-  def graph_inputs(self, hparams):
+  def graph_inputs(self, config):
     self._no_graph("inputs")
 
 
