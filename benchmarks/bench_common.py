@@ -6,6 +6,7 @@ import os
 import time
 
 from t2tlite.data import data_io
+from t2tlite.experiments import provenance
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -14,17 +15,6 @@ def add_json_flag(parser, script):
   """--json, by default benchmarks/results/<script>.json."""
   parser.add_argument("--json", default=os.path.join(RESULTS, f"{script}.json"),
                       help="where the figures are written as JSON")
-
-
-def cpu_model():
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return "unknown"
 
 
 def _rate(matmul, n, repeats):
@@ -54,7 +44,7 @@ def gemm_rates(n=1024, repeats=10):
 
 def machine():
   """The CPU model, its cores and both frameworks' GEMM rates."""
-  info = {"cpu": cpu_model(), "cpus": len(os.sched_getaffinity(0)),
+  info = {"cpu": provenance.cpu_model(), "cpus": len(os.sched_getaffinity(0)),
           **gemm_rates()}
   torch_rate = info["pytorch_fp32_gflops"]
   torch_text = (f"{torch_rate} GFLOP/s" if torch_rate is not None else

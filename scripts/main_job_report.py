@@ -21,7 +21,7 @@ from t2tlite import metrics
 from t2tlite.data import data_io
 from t2tlite.data import pipeline
 from t2tlite.decode import decoder as decoder_lib
-from t2tlite.experiments import runner
+from t2tlite.experiments import provenance
 
 # problem -> (metric, "min" or "max" target, value); captions: a multiple of
 # the best constant caption's BLEU. "main": the main job's targets,
@@ -63,7 +63,7 @@ def best_constant(problem, data_dir, hparams, refs):
 
 
 def commit():
-  return runner.code_commit()[0] or "unknown"
+  return provenance.code_commit()[0] or "unknown"
 
 
 def check(target, value, constant=None):
@@ -161,7 +161,7 @@ def main():
             f"    out: {s['output'][:150]}")
   if args.json:
     data_io.write_json(args.json, {
-        "commit": commit(), "cpu": runner.cpu_model(), "cores": os.cpu_count(),
+        "commit": commit(), "cpu": provenance.cpu_model(), "cores": os.cpu_count(),
         "output_dir": os.path.abspath(args.output_dir),
         "hparams_set": dec.cfg.get("hparams_set"),
         "problems": list(dec.problems), "step": step,

@@ -8,5 +8,6 @@ report   report.md: budgets, per-seed and mean tables, verdicts, curves
 from t2tlite.experiments.plan import (  # noqa: F401
     ExperimentError, experiment_runs, inverse_size_weights, problem_kind,
     problem_kinds, reference_run, train_sizes, weights_spec)
+from t2tlite.experiments.report import load_run  # noqa: F401
 from t2tlite.experiments.runner import (  # noqa: F401
-    budget, load_run, run_experiment, run_one, run_paths, steps_per_problem)
+    budget, run_experiment, run_one, run_paths, steps_per_problem)

@@ -14,9 +14,15 @@ import os
 import numpy as np
 
 from t2tlite.experiments import plan
-from t2tlite.experiments import runner
+from t2tlite.experiments import provenance
 from t2tlite.experiments import stats
 from t2tlite.data import data_io
+
+
+def load_run(path):
+  """One run's result JSON."""
+  with open(path) as f:
+    return json.load(f)
 
 
 def _runs_in_order(results):
@@ -179,7 +185,7 @@ def _single_results(single_dir, problems):
   for p in problems:
     for path in sorted(glob.glob(os.path.join(single_dir or "", "runs",
                                               f"single_{p}_seed*.json"))):
-      r = runner.load_run(path)
+      r = load_run(path)
       if p in r.get("scores", {}):
         out.setdefault(p, []).append(stats.main_metric(r["scores"][p])[1])
   return out
@@ -305,7 +311,7 @@ def write(experiment, results, report_dir, info):
   data_io.write_json(os.path.join(report_dir, "results.json"),
                      {"experiment": experiment, "runs": slim,
                       "comparisons": rows}, indent=1)
-  commit, dirty = runner.code_commit()
+  commit, dirty = provenance.code_commit()
   tests = info.get("test_examples") or 0
   head = [f"# {experiment}", "",
           f"Command: `{info.get('command') or '(library call)'}`", "",

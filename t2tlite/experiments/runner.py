@@ -20,41 +20,12 @@ The plan is plan.py's; the report (tables, verdicts, plots) report.py's.
 """
 import json
 import os
-import platform
-import subprocess
 import time
 
 from t2tlite.data import data_io
 from t2tlite.experiments import plan
-
-# --- where a run was made -----------------------------------------------------
-def code_commit():
-  """(commit, uncommitted changes?) of this code's git checkout, or
-  (None, None) outside one."""
-  here = os.path.dirname(os.path.abspath(__file__))
-  git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True,
-                                  text=True, timeout=30)
-  try:
-    head = git("rev-parse", "HEAD")
-    if head.returncode != 0:
-      return None, None
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return head.stdout.strip(), bool(status.stdout.strip())
-  except (OSError, subprocess.SubprocessError):
-    return None, None
-
-
-def cpu_model():
-  """The CPU's model name (/proc/cpuinfo), else what platform says."""
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or platform.machine() or None
-
+from t2tlite.experiments import provenance
+from t2tlite.experiments import report
 
 # --- what a run was given -----------------------------------------------------
 def steps_per_problem(output_dir):
@@ -122,12 +93,6 @@ def run_paths(run_name, seed, report_dir, work_dir):
           os.path.join(work_dir, stem), os.path.join(work_dir, stem + ".log"))
 
 
-def load_run(path):
-  """One run's result JSON."""
-  with open(path) as f:
-    return json.load(f)
-
-
 def _decoder_evaluate(data_dir):
   """evaluate_fn(output_dir, problem, limit) -> (scores, hyps, refs): greedy
   decoding of the test split with the trained run's last checkpoint."""
@@ -154,7 +119,7 @@ def run_one(run, seed, cfg, log=print):
                                   cfg["work_dir"])
   steps = cfg["steps_per_problem"] * len(run["problems"])
   if os.path.exists(done):
-    result = load_run(done)
+    result = report.load_run(done)
     made = [result.get(k) for k in ("steps_requested", "problems",
                                      "mixing", "hparams")]
     if made != [steps, run["problems"], run["mixing"], run["hparams"]]:
@@ -164,7 +129,7 @@ def run_one(run, seed, cfg, log=print):
     return result
   os.makedirs(cfg["work_dir"], exist_ok=True)
   steps_before = sum(steps_per_problem(out).values())
-  commit, dirty = code_commit()
+  commit, dirty = provenance.code_commit()
   cpu_seconds = lambda t: (t.user + t.system + t.children_user +
                            t.children_system)
   wall, cpu = time.time(), cpu_seconds(os.times())
@@ -186,7 +151,7 @@ def run_one(run, seed, cfg, log=print):
       "budget": budget(out, run["problems"], cfg["kinds"]),
       "train_seconds": wall, "train_cpu_seconds": cpu,
       "commit": commit, "uncommitted_changes": dirty,
-      "cpu_model": cpu_model(), "cpus": os.cpu_count(),
+      "cpu_model": provenance.cpu_model(), "cpus": os.cpu_count(),
       "test_examples": {p: len(d["refs"]) for p, d in decodes.items()},
       "scores": scores, "decodes": decodes, "curves": read_curves(out)}
   log(f"{run['name']} seed {seed}: {wall:.0f}s, {scores}")
@@ -225,7 +190,6 @@ def run_experiment(experiment, problems, report_dir, work_dir, data_dir,
   results the mixing report normalises by. Returns the report's Markdown.
   """
   # pylint: disable-next=import-outside-toplevel
-  from t2tlite.experiments import report
   report_dir, work_dir = os.path.abspath(report_dir), os.path.abspath(work_dir)
   if (work_dir + os.sep).startswith(report_dir + os.sep):
     raise plan.ExperimentError(f"work_dir {work_dir} is inside report_dir "
