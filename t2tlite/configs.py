@@ -21,9 +21,6 @@ hparams_lib.fill_defaults when its t2tlite_run.json is read).
 """
 import dataclasses
 
-ModelConfig = None  # the HParams (hparams_lib.HParams); named for the docs
-
-
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
   batch_size: int          # tokens per batch (audio: frames, see below)

@@ -1,4 +1,5 @@
 """Shared fixtures: the example user dir, and a tiny trained run of it."""
+import itertools
 import os
 import subprocess
 import sys
@@ -57,3 +58,18 @@ def joint_run(tmp_path_factory):
           f"--data_dir={data}", f"--output_dir={out}", "--train_steps=30",
           "--eval_every=30", "--eval_steps=2", "--eval_decode=3")
   return data, out
+
+
+def ctc_brute_force_nll(logits, labels):
+  """-log of the sum, over every frame alignment that collapses to
+  `labels` (repeats merged, blanks dropped), of its probability."""
+  import numpy as np
+  from t2tlite.layers import ctc
+  logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+  total = 0.0
+  for path in itertools.product(range(logits.shape[1]),
+                                repeat=logits.shape[0]):
+    collapsed = [k for k, _ in itertools.groupby(path) if k != ctc.BLANK_ID]
+    if collapsed == list(labels):
+      total += np.exp(sum(logp[t, k] for t, k in enumerate(path)))
+  return -np.log(total)

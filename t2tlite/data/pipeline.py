@@ -108,7 +108,7 @@ def read_records(files, training, seed=0, shard=(1, 0)):
 
 
 def dataset(problem, data_dir, split, hparams, training, seed=0,
-            shard=(1, 0)):
+            shard=(1, 0), sides=None):
   """A split's examples as model tensors {"inputs", "targets"}; endless
   epochs when training (read_records says in what order).
 
@@ -119,7 +119,7 @@ def dataset(problem, data_dir, split, hparams, training, seed=0,
   import tensorflow as tf
   from t2tlite.data import codecs as codecs_lib
   config = configs.data_config(hparams)
-  sides = codecs_lib.for_problem(problem, data_dir)
+  sides = sides or codecs_lib.for_problem(problem, data_dir)
   parse = parser(sides)
   ds = read_records(shard_files(problem, data_dir, split), training, seed,
                     shard)
@@ -194,7 +194,8 @@ def batched(problem, data_dir, split, hparams, training, seed=0,
   by every length) or the eval step (one pass)."""
   from t2tlite.data import codecs as codecs_lib
   sides = codecs_lib.for_problem(problem, data_dir)
-  ds = dataset(problem, data_dir, split, hparams, training, seed, shard)
+  ds = dataset(problem, data_dir, split, hparams, training, seed, shard,
+               sides)
   return batch(ds, batching(sides, hparams), training)
 
 

@@ -141,12 +141,11 @@ def has_head(model, problem):
 def head_logits(model, problem, state, inputs):
   """(CTC logits [B, T, V] float32, frame mask [B, T]) of an audio problem
   of a model built with CTC heads; None for any other."""
-  heads = getattr(model, "ctc_heads", None)
-  spec = model.specs[problem]
-  if not heads or not applies(spec):
+  if not has_head(model, problem):
     return None
   mask = model.input_modality(problem).output_mask(inputs)
-  logits = heads[head_key(spec)].project(state["output"])
+  head = model.ctc_heads[head_key(model.specs[problem])]
+  logits = head.project(state["output"])
   return tf.cast(logits, tf.float32), mask
 
 

@@ -1,7 +1,6 @@
 """CTC decoding: best-path ids, the CTC beam's label sequences, candidates'
 CTC log-probabilities against a brute-force sum over alignments, and the
 joint rescoring of attention and CTC hypotheses (ctc_rescore)."""
-import itertools
 
 import numpy as np
 import pytest
@@ -15,6 +14,8 @@ from t2tlite.hparams import multimodel as _multimodel_hparams  # noqa: F401
 from t2tlite.layers import ctc
 from t2tlite.models.multimodel import body
 from t2tlite.train import seeding
+
+from conftest import ctc_brute_force_nll
 
 VOCAB = 8
 
@@ -47,14 +48,7 @@ def test_the_ctc_beam_finds_the_best_path_and_returns_distinct_paths():
 
 
 def _brute_logp(logits, labels):
-  logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-  total = 0.0
-  for path in itertools.product(range(logits.shape[1]),
-                                repeat=logits.shape[0]):
-    collapsed = [k for k, _ in itertools.groupby(path) if k != ctc.BLANK_ID]
-    if collapsed == list(labels):
-      total += np.exp(sum(logp[t, k] for t, k in enumerate(path)))
-  return np.log(total)
+  return -ctc_brute_force_nll(logits, labels)
 
 
 def test_candidate_log_probabilities_sum_over_alignments():

@@ -1,7 +1,6 @@
 """Joint CTC-attention: labels and lengths, the loss against a brute-force
 sum over alignments, infeasible utterances, the model hook (ctc_weight 0
 changes nothing; > 0 adds one head and a loss that trains)."""
-import itertools
 
 import keras
 import numpy as np
@@ -15,6 +14,8 @@ from t2tlite.hparams_lib import HParams
 from t2tlite.layers import ctc
 from t2tlite.models.multimodel import body
 from t2tlite.data.problem import ProblemSpec
+
+from conftest import ctc_brute_force_nll
 
 VOCAB = 12
 AUDIO_SPEC = ProblemSpec("speech", "audio", 0, None, "text", VOCAB, "v",
@@ -34,18 +35,6 @@ def test_labels_drop_eos_and_padding_and_count_repeats():
   assert repeats.numpy().tolist() == [1, 0, 0, 2]
 
 
-def _brute_force_nll(logits, labels):
-  """-log sum over every frame alignment that collapses to `labels`."""
-  logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-  total = 0.0
-  for path in itertools.product(range(logits.shape[1]),
-                                repeat=logits.shape[0]):
-    collapsed = [k for k, _ in itertools.groupby(path) if k != ctc.BLANK_ID]
-    if collapsed == list(labels):
-      total += np.exp(sum(logp[t, k] for t, k in enumerate(path)))
-  return -np.log(total)
-
-
 def test_loss_is_the_sum_over_alignments_and_ignores_padded_frames():
   rng = np.random.default_rng(0)
   v = 4
@@ -56,8 +45,8 @@ def test_loss_is_the_sum_over_alignments_and_ignores_padded_frames():
   targets = np.array([[2, 3, 3, 1], [3, 2, 1, 0]])
   loss, labels = ctc.ctc_loss(tf.constant(logits), tf.constant(mask),
                               tf.constant(targets))
-  want = [_brute_force_nll(logits[0, :5], [2, 3, 3]),
-          _brute_force_nll(logits[1, :4], [3, 2])]
+  want = [ctc_brute_force_nll(logits[0, :5], [2, 3, 3]),
+          ctc_brute_force_nll(logits[1, :4], [3, 2])]
   np.testing.assert_allclose(loss.numpy(), want, rtol=1e-4)
   assert labels.numpy().tolist() == [3.0, 2.0]
   # Whatever the padded frames hold, the loss is the same.
