@@ -155,7 +155,8 @@ def defaults():
       batch_size=4096,            # tokens per batch (examples for images)
       max_length=128,             # longer examples are dropped (and counted)
       learning_rate=2.0,          # scale of the noam schedule below
-      learning_rate_schedule="rsqrt_decay",  # or "constant"
+      learning_rate_schedule="rsqrt_decay",  # or linear_decay, constant
+      learning_rate_decay_steps=0,  # linear_decay: the step lr reaches 0
       warmup_steps=4000,
       adam_beta1=0.9,
       adam_beta2=0.98,

@@ -280,6 +280,12 @@ def test_errors_that_need_data(zen_data, zen_run, tmp_path, capsys):
       "--hparams=max_length=1", f"--output_dir={tmp_path}/b"], capsys)
   assert "every training example is longer than max_length=1" in line
   line = in_process("t2t_trainer", base + [
+      "--model=transformer", "--hparams_set=zen_tiny",
+      "--hparams=learning_rate_schedule=linear_decay,"
+      "learning_rate_decay_steps=30", f"--output_dir={tmp_path}/c"], capsys)
+  assert "learning_rate_decay_steps=30, but train_steps=1" in line
+  assert not os.path.exists(f"{tmp_path}/c/ckpt-1.index")
+  line = in_process("t2t_trainer", base + [
       "--model=poisonable_transformer_for_cli", "--hparams_set=zen_tiny",
       f"--output_dir={zen_run}"], capsys)
   assert "trained with model 'transformer'" in line

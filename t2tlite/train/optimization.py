@@ -2,6 +2,8 @@
 import keras
 import tensorflow as tf
 
+from t2tlite import hparams_lib
+
 
 class RsqrtDecay(keras.optimizers.schedules.LearningRateSchedule):
   """Linear warmup, then inverse-square-root decay (Vaswani et al.).
@@ -39,15 +41,58 @@ class ConstantWithWarmup(keras.optimizers.schedules.LearningRateSchedule):
     return {"rate": self.rate, "warmup_steps": self.warmup_steps}
 
 
+class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+  """Linear warmup to the peak RsqrtDecay reaches at the end of its warmup
+  (scale * hidden^-0.5 * warmup^-0.5, so `learning_rate` means the same
+  under both), then a straight line down to 0 at step `total_steps`;
+  0 after it. For a run of known length: annealing to zero ends a short
+  run at a lower loss than rsqrt's long tail."""
+
+  def __init__(self, scale, hidden_size, warmup_steps, total_steps):
+    if total_steps <= warmup_steps:
+      raise hparams_lib.HParamsError(f"linear_decay needs learning_rate_decay_steps "
+                       f"({total_steps}) > warmup_steps ({warmup_steps})")
+    self.scale, self.hidden_size = scale, hidden_size
+    self.warmup_steps, self.total_steps = warmup_steps, total_steps
+
+  def __call__(self, step):
+    step = tf.cast(step, tf.float32) + 1.0
+    warm, total = float(max(self.warmup_steps, 1)), float(self.total_steps)
+    peak = self.scale * self.hidden_size ** -0.5 * warm ** -0.5
+    up = step / warm
+    down = (total - step) / (total - warm)
+    return peak * tf.maximum(0.0, tf.minimum(up, down))
+
+  def get_config(self):
+    return {"scale": self.scale, "hidden_size": self.hidden_size,
+            "warmup_steps": self.warmup_steps,
+            "total_steps": self.total_steps}
+
+
 def learning_rate(hparams):
+  if hparams.learning_rate_schedule == "linear_decay":
+    return LinearDecay(hparams.learning_rate, hparams.hidden_size,
+                       hparams.warmup_steps, hparams.learning_rate_decay_steps)
   if hparams.learning_rate_schedule == "rsqrt_decay":
     return RsqrtDecay(hparams.learning_rate, hparams.hidden_size,
                       hparams.warmup_steps)
   if hparams.learning_rate_schedule == "constant":
     return ConstantWithWarmup(hparams.learning_rate, hparams.warmup_steps)
-  raise ValueError(f"unknown learning_rate_schedule "
-                   f"'{hparams.learning_rate_schedule}' (rsqrt_decay or "
-                   "constant)")
+  raise hparams_lib.HParamsError(
+      f"unknown learning_rate_schedule '{hparams.learning_rate_schedule}' "
+      "(rsqrt_decay, linear_decay or constant)")
+
+
+def check_steps(hparams, train_steps):
+  """A linear_decay run must stop where its rate reaches 0: steps after
+  learning_rate_decay_steps would change nothing, and a run stopped
+  before it would never anneal."""
+  if (hparams.learning_rate_schedule == "linear_decay" and
+      train_steps != hparams.learning_rate_decay_steps):
+    raise hparams_lib.HParamsError(
+        f"learning_rate_schedule=linear_decay reaches 0 at "
+        f"learning_rate_decay_steps={hparams.learning_rate_decay_steps}, "
+        f"but train_steps={train_steps}: set them equal")
 
 
 def optimizer(hparams):

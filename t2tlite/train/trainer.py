@@ -280,6 +280,7 @@ class Trainer(checkpointing.Checkpointing):
   def train(self, train_steps, eval_every=1000, eval_steps=50, log_every=100,
             after_eval=None):
     """Trains up to `train_steps` (a total, so a resumed run stops there)."""
+    optimization.check_steps(self.hparams, train_steps)
     start_step = int(self.step)
     # Every step's loss; a resumed run appends the steps it redoes, so a
     # reader keeps the last line of each step.
