@@ -134,6 +134,7 @@ def check_distinct(prog, names):
 
 def main(fv):
   from t2tlite import registry
+  from t2tlite.decode import eval_hook
   from t2tlite.train import trainer
   names = problem_list(PROG, fv)
   cli.require(PROG, fv, "model", "hparams_set", "data_dir", "output_dir")
@@ -154,7 +155,9 @@ def main(fv):
       eval_every=fv.eval_every, eval_steps=fv.eval_steps,
       log_every=fv.log_every, mixing=fv.mixing, loss_weights=weights,
       rate_caps=caps, keep_checkpoints=fv.keep_checkpoints,
-      eval_decode=fv.eval_decode, distribution=fv.distribution,
+      after_eval=(eval_hook.decoded_metrics(fv.eval_decode)
+                  if fv.eval_decode else None),
+      distribution=fv.distribution,
       worker_hosts=fv.worker_hosts, task_index=fv.task_index,
       devices=fv.devices, warm_start_from=fv.warm_start_from or None,
       deterministic=fv.deterministic or bool(

@@ -23,6 +23,7 @@ from t2tlite.train import run_config
 from t2tlite.decode import ctc_rescore
 from t2tlite.decode import search
 from t2tlite.layers import ctc
+from t2tlite.decode import tree_constraint
 from t2tlite.hparams_lib import HParams
 
 log = logging.getLogger("t2tlite")
@@ -286,7 +287,8 @@ class Decoder:
     if sequence and self.dhp.constrained:
       key = ("constraint", name)
       if key not in self._fns:
-        self._fns[key] = self.codecs(name).targets.constraint()
+        self._fns[key] = tree_constraint.for_grammar(
+            self.codecs(name).targets.grammar(), name)
       constraint = self._fns[key]
     outputs = [None] * len(arrays)
     order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[0])

@@ -29,12 +29,15 @@ some token is always allowed.
 
 This module is library code: it knows nothing of problems or models.
 """
+import logging
+
 import numpy as np
 import tensorflow as tf
 
 from t2tlite.data.vocab import EOS_ID
 
 NEG = -1e9
+log = logging.getLogger("t2tlite")
 
 
 def min_length(num_pieces):
@@ -210,3 +213,15 @@ class TreeDecoding:
     return TreeConstraint(self.open_ids, self.close_id, self.vocab_size,
                           pieces, starts, lengths, max_len,
                           max_open_run=self.max_open_run)
+
+
+def for_grammar(grammar, problem_name=""):
+  """The TreeDecoding of a codec's TreeGrammar; None for no grammar, or
+  (with a warning) when the vocabulary splits the bracket pieces."""
+  if grammar is None:
+    return None
+  try:
+    return TreeDecoding(grammar.vocab, grammar.labels, grammar.leaves_fn)
+  except ValueError as e:
+    log.warning("%s: decoding unconstrained: %s", problem_name, e)
+    return None

@@ -397,31 +397,11 @@ class Trainer(checkpointing.Checkpointing):
     return results
 
 
-def decoded_metrics(num_examples, decode_hparams="beam_size=1"):
-  """An after_eval hook: each problem's own metric (BLEU, accuracy, WER,
-  bracket F1, ...) on the first `num_examples` of its dev split, decoded
-  with the in-memory model."""
-  cache = {}
-
-  def hook(trainer, step):
-    from t2tlite.decode import decoder  # pylint: disable=import-outside-toplevel
-    if "dec" not in cache:
-      cache["dec"] = decoder.Decoder(trainer.output_dir, trainer.data_dir,
-                                     decode_hparams, model=trainer.model)
-    out = {}
-    for name in trainer.names:
-      scores, _, _ = cache["dec"].evaluate(name, "dev", num_examples)
-      out[name] = {f"decoded_{k}": v for k, v in scores.items()}
-    return out
-
-  return hook
-
-
 def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
           hparams_overrides="", eval_every=1000, eval_steps=50,
           log_every=100, mixing="round_robin", loss_weights=None,
           rate_caps=None, keep_checkpoints=5, after_eval=None,
-          eval_decode=0, distribution="", worker_hosts="", task_index=None,
+          distribution="", worker_hosts="", task_index=None,
           devices="", warm_start_from=None, deterministic=False):
   """Trains (or resumes) a model; returns the last eval's metrics.
 
@@ -430,8 +410,9 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
   hparams.seed; `deterministic` also turns on op determinism) before the
   model is built.
 
-  eval_decode: if > 0, each eval also decodes that many dev examples per
-  problem and reports the problem's own metrics (see decoded_metrics).
+  after_eval(trainer, step): called after each eval, on the chief; what it
+  returns joins that eval's metrics (t2tlite.decode.eval_hook.decoded_metrics
+  adds each problem's decoded dev metric).
   distribution: "" (one device), "mirrored" (local `devices`, default every
   GPU) or "multi_worker" (`worker_hosts` and `task_index`, or TF_CONFIG);
   see t2tlite/train/distribute.py. Only the chief evaluates: other workers return
@@ -441,8 +422,6 @@ def train(problems, model, hparams_set, data_dir, output_dir, train_steps,
   # First: multi-worker training must configure TensorFlow at startup.
   strategy = distribute.create_strategy(distribution, worker_hosts,
                                        task_index, devices)
-  if eval_decode and after_eval is None:
-    after_eval = decoded_metrics(eval_decode)
   stored = run_config.read(output_dir)
   hparams = registry.hparams(hparams_set)
   if stored and stored["hparams_set"] == hparams_set and not (

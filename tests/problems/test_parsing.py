@@ -292,7 +292,7 @@ def forced_path(problem, data_dir, inputs, targets):
   import tensorflow as tf
   from t2tlite.decode import tree_constraint
   target = codecs.for_problem(problem, data_dir).targets
-  decoding = target.constraint()
+  decoding = tree_constraint.for_grammar(target.grammar())
   features, mins = decoding.prepare([inputs])
   limit = max(target.decode_length(len(inputs)), int(mins[0]))
   cons = decoding.constraint(tuple(tf.constant(f) for f in features),

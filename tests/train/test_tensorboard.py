@@ -13,6 +13,7 @@ import tensorflow as tf
 from conftest import USR_DIR, run_cli
 import usr_dir_example  # noqa: F401  (registers zen_* in this process)
 
+from t2tlite.decode import eval_hook
 from t2tlite.train import optimization
 from t2tlite import registry
 from t2tlite.train import summaries
@@ -43,7 +44,8 @@ def run(tmp_path_factory):
   results = trainer_lib.train(
       PROBLEMS, "multimodel", "multimodel_tiny", str(data), out,
       train_steps=STEPS, eval_every=STEPS, eval_steps=1,
-      log_every=LOG_EVERY, eval_decode=2)
+      log_every=LOG_EVERY,
+      after_eval=eval_hook.decoded_metrics(2))
   return out, results
 
 

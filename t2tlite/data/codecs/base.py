@@ -131,9 +131,9 @@ class Codec:
   def decode_length(self, inputs_length, extra_length=50):
     return self.problem.max_decode_length
 
-  def constraint(self):
-    """What decoding must obey (decode.tree_constraint's interface), or
-    None: any output."""
+  def grammar(self):
+    """The grammar outputs must obey (e.g. tree.TreeGrammar), or None: any
+    output. The decoder turns it into a search constraint."""
     return None
 
   def graph_text(self):

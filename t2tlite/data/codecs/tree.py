@@ -11,7 +11,7 @@ its leaves (decode hparam tree_words=False keeps the placeholders).
 
 Neither has a graph form: word splitting and the constraint are Python.
 """
-import logging
+import collections
 import re
 
 from t2tlite import registry
@@ -19,7 +19,10 @@ from t2tlite.data import trees as trees_lib
 from t2tlite.data import vocab as vocab_lib
 from t2tlite.data.codecs import text
 
-log = logging.getLogger("t2tlite")
+# What a decoder needs to keep outputs well-formed trees
+# (t2tlite/decode/tree_constraint.py builds the search constraint).
+TreeGrammar = collections.namedtuple("TreeGrammar",
+                                     ["vocab", "labels", "leaves_fn"])
 
 
 def tokenize_words(line):
@@ -154,14 +157,10 @@ class TreeCodec(text.TextCodec):
       out.append((leaf, pieces if leaf == word else self.vocab.encode(leaf)))
     return out
 
-  def constraint(self):
-    """A tree_constraint.TreeDecoding for this vocabulary, or None (with a
-    warning) when the vocabulary splits the bracket pieces."""
-    from t2tlite.decode import tree_constraint
-    try:
-      return tree_constraint.TreeDecoding(
-          self.vocab, trees_lib.PHRASE_LABELS,
-          lambda ids: [p for _, p in self.tree_leaves(ids)])
-    except ValueError as e:
-      log.warning("%s: decoding unconstrained: %s", self.problem.name, e)
-      return None
+  def grammar(self):
+    """The outputs' grammar for constrained decoding: a TreeGrammar (the
+    vocabulary, the phrase labels, and leaves_fn(input ids) -> the leaves
+    the tree of that input must have, each a list of piece ids)."""
+    return TreeGrammar(
+        self.vocab, trees_lib.PHRASE_LABELS,
+        lambda ids: [p for _, p in self.tree_leaves(ids)])
