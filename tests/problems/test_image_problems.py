@@ -17,6 +17,7 @@ from t2tlite.data import problem as problem_lib
 from t2tlite.data import datagen
 from t2tlite import metrics
 from t2tlite.data import codecs
+from t2tlite.decode import decoder
 from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 from t2tlite.hparams_lib import defaults
@@ -166,8 +167,9 @@ def test_classification_output_and_score():
   p = fmnist.ImageFashionMnist()
   probs = np.linspace(0.0, 1.0, 10)
   target = codecs.for_problem(p, None).targets
-  assert target.to_text(probs, {"top_k": 1}) == "Ankle boot"
-  top5 = target.to_text(probs, {"top_k": 5})
+  dhp = decoder.decode_hparams().values()
+  assert target.to_text(probs, dict(dhp, top_k=1)) == "Ankle boot"
+  top5 = target.to_text(probs, dict(dhp, top_k=5))
   assert top5.split("; ")[0] == "Ankle boot:1.0000" and top5.count(";") == 4
   assert metrics.score(p, ["Bag", "Coat"], ["Bag", "Shirt"]) == {
       "accuracy": 0.5}

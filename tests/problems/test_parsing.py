@@ -9,6 +9,7 @@ from t2tlite.data import pipeline
 from t2tlite import metrics
 from t2tlite import registry
 from t2tlite.data import codecs
+from t2tlite.decode import decoder
 from t2tlite.decode import search
 from t2tlite.data import trees
 from t2tlite.data import vocab as vocab_lib
@@ -276,7 +277,8 @@ def test_decode_format_and_score_through_problem(tmp_path):
   with pytest.raises(ValueError):
     pair.inputs.from_line("   ", hparams)
   tree = "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )"
-  out = pair.targets.to_text(vocab.encode(tree) + [vocab_lib.EOS_ID], {})
+  out = pair.targets.to_text(vocab.encode(tree) + [vocab_lib.EOS_ID],
+                             decoder.decode_hparams().values())
   assert trees.rebuild(out) == trees.rebuild(tree)
   assert "\n" not in out
   scores = metrics.score(problem, [out, "(S (NP XX XX ) (VP XX"], [tree, tree])
@@ -363,9 +365,10 @@ def test_format_output_for_input(tmp_path):
   ids = vocab.encode("(S (NP XX XX ) (VP XX (NP XX XX ) ) . )") + [1]
   line = "The  cat sees the ball."
   target = codecs.for_problem(problem, data_dir).targets
-  assert target.to_text(ids, {}, line) == (
+  dhp = decoder.decode_hparams().values()
+  assert target.to_text(ids, dhp, line) == (
       "(S (NP The cat ) (VP sees (NP the ball ) ) . )")
-  assert target.to_text(ids, {"tree_words": False}, line) == (
+  assert target.to_text(ids, dict(dhp, tree_words=False), line) == (
       "(S (NP XX XX ) (VP XX (NP XX XX ) ) . )")
 
 
@@ -397,7 +400,6 @@ def _check_trees(outs, expected_leaves):
 
 def test_train_and_decode_end_to_end(silver, tmp_path):
   from t2tlite.data import datagen
-  from t2tlite.decode import decoder
   from t2tlite.train import trainer
   data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
   out_dir = str(tmp_path / "run")

@@ -123,6 +123,9 @@ class Codec:
 
   # --- targets --------------------------------------------------------------
   def to_text(self, output, decode_hparams, line=None):
+    """The text of one decoded output. decode_hparams: the decoder's dict,
+    every key of decode.decoder.decode_hparams() (top_k, tree_words, ...);
+    line: the user's input line, when decoding from text."""
     raise NotImplementedError(f"codec '{self.name}' cannot be a target")
 
   def reference(self, record):

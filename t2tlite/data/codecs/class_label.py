@@ -40,7 +40,7 @@ class ClassLabelCodec(base.Codec):
 
   def to_text(self, output, decode_hparams, line=None):
     probs = np.asarray(output, np.float64).reshape(-1)
-    k = int((decode_hparams or {}).get("top_k", 1) or 1)
+    k = max(1, int(decode_hparams["top_k"]))
     best = np.argsort(-probs, kind="stable")[:k]
     if k == 1:
       return self.class_names[best[0]]

@@ -96,7 +96,7 @@ class TreeCodec(text.TextCodec):
     """The decoded tree on one line (evalb.score repairs a broken one);
     with the user's `line`, its words as the leaves."""
     tree = " ".join(self.vocab.decode(output).split())
-    if line is None or not (decode_hparams or {}).get("tree_words", True):
+    if line is None or not decode_hparams["tree_words"]:
       return tree
     return with_words(tree, tokenize_words(line).split())
 
