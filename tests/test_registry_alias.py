@@ -1,7 +1,12 @@
 """Registry aliases: another name for a registered problem (or model,
 hparams set), e.g. translate_ende for translate_ende_ddtp."""
+import importlib
+import json
+import os
+
 import pytest
 
+from conftest import USR_DIR, run_cli
 import t2tlite  # noqa: F401  (registers the built-ins)
 from t2tlite import registry
 from t2tlite.data import text_problem
@@ -106,3 +111,56 @@ def test_model_and_hparams_aliases():
   finally:
     registry.models.unregister("tmp_model_alias")
     registry.hparams_sets.unregister("tmp_hp_alias")
+
+
+# --- through the CLIs --------------------------------------------------------
+def test_registry_help_lists_problem_aliases(capsys):
+  mod = importlib.import_module("t2tlite.bin.t2t_datagen")
+  with pytest.raises(SystemExit) as e:
+    mod.run([mod.PROG, "--registry_help"])
+  out = capsys.readouterr().out
+  assert e.value.code == 0
+  assert "  translate_ende  (alias of translate_ende_ddtp)" in out
+  assert "  translate_enfr  (alias of translate_enfr_ddtp)" in out
+
+
+def _alias_usr_dir(tmp_path):
+  """A user dir that adds an alias of the example's zen_reverse."""
+  pkg = tmp_path / "aliasusr"
+  pkg.mkdir()
+  (pkg / "__init__.py").write_text(
+      "import sys\n"
+      f"sys.path.insert(0, {os.path.dirname(USR_DIR)!r})\n"
+      "import usr_dir_example  # noqa: F401 (registers zen_reverse)\n"
+      "from t2tlite import registry\n"
+      "registry.register_problem_alias('zen_flip', 'zen_reverse')\n")
+  return f"--usr_dir={pkg}"
+
+
+def test_problem_alias_end_to_end(zen_data, zen_run, tmp_path):
+  alias_u = _alias_usr_dir(tmp_path)
+  # The alias reads the target's files: nothing new to generate.
+  again = run_cli("t2t_datagen", "--problem=zen_flip", alias_u,
+                  f"--data_dir={zen_data}", f"--tmp_dir={zen_data}/tmp")
+  assert "zen_reverse: all splits already present" in again.stderr
+  out = str(tmp_path / "run")
+  run_cli("t2t_trainer", "--problems=zen_flip", alias_u,
+          "--model=transformer", "--hparams_set=zen_tiny",
+          f"--data_dir={zen_data}", f"--output_dir={out}",
+          "--train_steps=20", "--eval_every=20", "--eval_steps=1")
+  cfg = json.load(open(os.path.join(out, "t2tlite_run.json")))
+  assert cfg["problems"] == ["zen_flip"]
+  src = tmp_path / "in.txt"
+  src.write_text("Simple is better than complex.\nFlat is better than "
+                 "nested.\n")
+  decoded = {}
+  for run_dir, problem in ((out, "zen_flip"), (out, "zen_reverse"),
+                           (zen_run, "zen_flip")):
+    proc = run_cli("t2t_decoder", alias_u, f"--output_dir={run_dir}",
+                   f"--problem={problem}", f"--decode_from_file={src}",
+                   "--decode_hparams=beam_size=1")
+    assert len(proc.stdout.splitlines()) == 2
+    decoded[run_dir, problem] = proc.stdout
+  # Either name of the problem decodes a run trained on the other.
+  assert decoded[out, "zen_flip"] == decoded[out, "zen_reverse"]
+
