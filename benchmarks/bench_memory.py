@@ -114,9 +114,10 @@ def _tiny_run(args, out_dir):
 def _test_lines(data_dir, n):
   from t2tlite import registry
   from t2tlite.data import pipeline
+  from t2tlite.data import problem as problem_lib
   p = registry.problem("translate_ende_ddtp")
   hp = registry.hparams("transformer_tiny")
-  vocab = p.vocab(data_dir)
+  vocab = problem_lib.vocab(p, data_dir)
   ds = pipeline.dataset(p, data_dir, "test", hp, training=False).take(n)
   return [vocab.decode(ex["inputs"]) for ex in ds.as_numpy_iterator()]
 
@@ -124,6 +125,7 @@ def _test_lines(data_dir, n):
 def bench_decode(args):
   import t2tlite  # noqa: F401
   import numpy as np
+  from t2tlite.data import problem as problem_lib
   from t2tlite.decode import decoder as decoder_lib
   t2tlite.quiet_start_devices()
   lines = _test_lines(args.data_dir, args.sentences)
@@ -145,7 +147,8 @@ def bench_decode(args):
       start = time.perf_counter()
       outs = dec.decode_lines("translate_ende_ddtp", lines)
       sec = time.perf_counter() - start
-      vocab = dec.problem("translate_ende_ddtp").vocab(dec.vocab_dir)
+      vocab = problem_lib.vocab(dec.problem("translate_ende_ddtp"),
+                                dec.vocab_dir)
       lengths = [len(vocab.encode(o)) + 1 for o in outs]  # + EOS
       results[f"batch_{bs}"] = {
           "decode_hparams": text, "seconds": sec,

@@ -67,7 +67,8 @@ def _rate(iterator, warmup, n):
 
 
 def pipeline_rate(problem, data_dir, hp, warmup, n):
-  ds = problem.batched(data_dir, "train", hp, training=True, seed=hp.seed)
+  ds = pipeline.batched(problem, data_dir, "train", hp, training=True,
+                        seed=hp.seed)
   return _rate(iter(ds.prefetch(2)), warmup, n)
 
 

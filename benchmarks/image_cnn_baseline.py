@@ -15,6 +15,7 @@ import numpy as np
 
 import t2tlite  # noqa: F401
 from t2tlite import registry
+from t2tlite.data import pipeline
 from t2tlite.data.codecs import image as image_codec
 
 
@@ -53,8 +54,9 @@ def main():
       image_batch_size=args.batch_size,
       image_augment=args.augment.lower() == "true")
   pairs = lambda ds: ds.map(lambda ex: (ex["inputs"], ex["targets"][:, 0]))
-  train = pairs(p.batched(args.data_dir, "train", hp, True)).prefetch(4)
-  test = pairs(p.batched(args.data_dir, "test", hp, False))
+  train = pairs(pipeline.batched(p, args.data_dir, "train", hp,
+                                 True)).prefetch(4)
+  test = pairs(pipeline.batched(p, args.data_dir, "test", hp, False))
   model = small_cnn(len(p.class_names), image_codec.input_size(p, hp), p.channels)
   model.compile(keras.optimizers.Adam(1e-3),
                 keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -153,7 +153,7 @@ class ImageCaptionTuxpaint(image_problems.ImageCaptionProblem):
     root = self.stamps_dir
     if root == STAMPS_DIR and not os.path.isdir(root):
       system_deps.ensure_debian_packages(["tuxpaint-stamps-default"],
-                                         self.data_name)
+                                         self.name)
     found = find_stamps(root)
     if not found:
       raise FileNotFoundError(f"no captioned stamps under {root}")

@@ -45,8 +45,9 @@ class ParsingProblem(text_problem.Text2TextProblem):
   vocab_name = ddtp.SHARED_VOCAB
   num_shards = {"train": 4, "dev": 1, "test": 1}
   metrics = ("labelled_f1", "unlabelled_f1", "exact_match", "malformed")
-  input_codec = "words"   # t2tlite/data/codecs/tree.py: the sentence split
-  target_codec = "tree"   # into words; decoding constrained to trees
+  # t2tlite/data/codecs/tree.py: the sentence split into words; decoding
+  # constrained to trees.
+  codecs = ("words", "tree")
   max_decode_length = 384
   keep_words = False  # False: words become trees_lib.PLACEHOLDER ("XX").
   keep_pos = False    # Part-of-speech preterminals (PTB only).
@@ -126,7 +127,7 @@ class ParsingEnglishPtb(ParsingProblem):
     found = find_wsj_sections(root)
     if found is None:
       raise data_io.DataError(
-          f"{self.data_name}: no Penn Treebank WSJ sections under {root}; "
+          f"{self.name}: no Penn Treebank WSJ sections under {root}; "
           f"set {PTB_ENV} to the folder with 00..24/wsj_*.mrg (LDC "
           "treebank_3/parsed/mrg/wsj) or copy them to TMP_DIR/ptb/wsj")
     return found

@@ -159,5 +159,5 @@ class SpeechTtsEnWaveform(SpeechTtsEn):
 class SpeechTtsEnChars(SpeechTtsEn):
   """speech_tts_en with character (UTF-8 byte) targets, same files."""
 
-  char_targets = True
+  vocab_name = "char"  # UTF-8 bytes (t2tlite.data.vocab.CharVocab)
   shares_data_of = "speech_tts_en"

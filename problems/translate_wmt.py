@@ -31,7 +31,7 @@ class _WmtTranslation(text_problem.Text2TextProblem):
 
   def _builder(self, tmp_dir):
     tfds = system_deps.require_module(
-        "tensorflow_datasets", "tensorflow-datasets", self.data_name)
+        "tensorflow_datasets", "tensorflow-datasets", self.name)
     builder = tfds.builder(self.tfds_name,
                            data_dir=os.path.join(tmp_dir, "tfds"))
     builder.download_and_prepare()

@@ -274,7 +274,7 @@ def _problem_alias_class(alias, cls):
                     f"'{cls.registered_name}'.\n\n{cls.__doc__ or ''}"),
         "alias_name": alias,
         "name": property(
-            lambda self: alias + ("_rev" if self.reversed else "")),
+            lambda self: alias + ("_rev" if self._reversed else "")),
     })
   return _ALIAS_CLASSES[key]
 
@@ -306,7 +306,7 @@ def problem(name):
     if not instance.reversible:
       raise RegistryError(f"problem '{base}' cannot be reversed (its inputs "
                           "and targets are of different kinds)")
-    instance.reversed = True
+    instance._reversed = True
   return instance
 
 

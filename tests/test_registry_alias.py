@@ -8,6 +8,7 @@ import pytest
 
 from conftest import USR_DIR, run_cli
 import t2tlite  # noqa: F401  (registers the built-ins)
+from t2tlite.data import problem as problem_lib
 from t2tlite import registry
 from t2tlite.data import text_problem
 
@@ -20,12 +21,12 @@ def test_translate_ende_and_enfr_are_the_ddtp_problems_under_t2t_names():
     assert isinstance(a, type(t)) and a.target_lang == lang
     assert a.name == alias and t.name == target
     # Same files, same vocabulary, same task.
-    assert a.data_name == t.data_name == target
-    assert a.vocab_key == t.vocab_key == "shared_subword_8k"
+    assert problem_lib.data_name(a) == problem_lib.data_name(t) == target
+    assert problem_lib.vocab_key(a) == problem_lib.vocab_key(t) == "shared_subword_8k"
     assert a.task_token == t.task_token == f"to_{lang}"
     rev = registry.problem(alias + "_rev")
-    assert rev.name == alias + "_rev" and rev.reversed
-    assert rev.data_name == target
+    assert rev.name == alias + "_rev" and problem_lib.is_reversed(rev)
+    assert problem_lib.data_name(rev) == target
     assert rev.task_token == registry.problem(target + "_rev").task_token
     assert registry.canonical_problem_name(alias) == target
     assert registry.canonical_problem_name(alias + "_rev") == target + "_rev"
@@ -60,7 +61,7 @@ def test_alias_of_an_alias_and_a_late_target(scratch_problem):
   registry.register_problem_alias("tmp_alias", "tmp_alias_target")
   registry.register_problem_alias("tmp_alias2", "tmp_alias")
   p = registry.problem("tmp_alias2")
-  assert p.name == "tmp_alias2" and p.data_name == "tmp_alias_target"
+  assert p.name == "tmp_alias2" and problem_lib.data_name(p) == "tmp_alias_target"
   # The target may be registered after the alias (resolved at lookup).
   registry.register_problem_alias("tmp_late", "tmp_late_target")
   with pytest.raises(registry.RegistryError, match="which is not registered"):
@@ -74,7 +75,7 @@ def test_alias_of_an_alias_and_a_late_target(scratch_problem):
     pass
 
   try:
-    assert registry.problem("tmp_late").data_name == "tmp_late_target"
+    assert problem_lib.data_name(registry.problem("tmp_late")) == "tmp_late_target"
   finally:
     registry.problems.unregister("tmp_late_target")
 

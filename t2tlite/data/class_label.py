@@ -20,11 +20,11 @@ class ClassLabelTargets:
     """A class name or index -> its index; anything else is an error."""
     if isinstance(label, str):
       if label not in self.class_names:
-        raise ValueError(f"{self.data_name}: label {label!r} is not one of "
+        raise ValueError(f"{self.name}: label {label!r} is not one of "
                          f"{list(self.class_names)}")
       return self.class_names.index(label)
     label = int(label)
     if not 0 <= label < len(self.class_names):
-      raise ValueError(f"{self.data_name}: label {label} is not one of "
+      raise ValueError(f"{self.name}: label {label} is not one of "
                        f"{len(self.class_names)} classes")
     return label

@@ -5,6 +5,7 @@ import time
 
 from t2tlite.data import data_io
 from t2tlite.data import pipeline
+from t2tlite.data import problem as problem_lib
 from t2tlite.data import vocab as vocab_lib
 from t2tlite import registry
 
@@ -14,26 +15,37 @@ def generate(problem_names, data_dir, tmp_dir, wait_for_lock=True):
 
   Problems that share a vocabulary name share one vocabulary file, trained
   once on a bounded sample. A `_rev` problem generates its base problem's
-  files. One datagen runs per data_dir at a time.
+  files, a twin (shares_data_of) the files of the problem it names. One
+  datagen runs per data_dir at a time.
   """
-  problems = [registry.problem(n) for n in problem_names]
+  problems = [writer(registry.problem(n)) for n in problem_names]
   served = {}
   for p in problems:
-    served.setdefault(p.vocab_key, set()).add(p.data_name)
+    served.setdefault(problem_lib.vocab_key(p), set()).add(
+        problem_lib.data_name(p))
   timings = {}
   with data_io.datagen_lock(data_dir, wait=wait_for_lock):
     for p in problems:
+      name = problem_lib.data_name(p)
       start = time.time()
-      written = generate_data(p, data_dir, tmp_dir,
-                              served=sorted(served[p.vocab_key]))
-      timings[p.data_name] = time.time() - start
+      written = generate_data(
+          p, data_dir, tmp_dir,
+          served=sorted(served[problem_lib.vocab_key(p)]))
+      timings[name] = time.time() - start
       for split, count in written.items():
-        print(f"{p.data_name}: wrote {count} {split} examples",
-              file=sys.stderr)
+        print(f"{name}: wrote {count} {split} examples", file=sys.stderr)
       if not written:
-        print(f"{p.data_name}: all splits already present in {data_dir}",
+        print(f"{name}: all splits already present in {data_dir}",
               file=sys.stderr)
   return timings
+
+
+def writer(problem):
+  """The problem that writes `problem`'s files: the one it shares them
+  with (shares_data_of), else itself."""
+  if problem.shares_data_of:
+    return registry.problem(problem.shares_data_of)
+  return problem
 
 
 def generate_data(problem, data_dir, tmp_dir, served=()):
@@ -43,16 +55,18 @@ def generate_data(problem, data_dir, tmp_dir, served=()):
   vocabulary's description)."""
   os.makedirs(tmp_dir, exist_ok=True)
   os.makedirs(data_dir, exist_ok=True)
-  data_io.remove_incomplete(data_dir, problem.data_name)
-  if "text" in (problem.input_modality, problem.target_modality):
+  name = problem_lib.data_name(problem)
+  data_io.remove_incomplete(data_dir, name)
+  if ("text" in (problem.input_modality, problem.target_modality)
+      and vocab_lib.has_file(problem_lib.vocab_key(problem))):
     ensure_vocab(problem, data_dir, tmp_dir, served)
   written = {}
   for split, n in problem.num_shards.items():
-    if data_io.find_shards(data_dir, problem.data_name, split):
+    if data_io.find_shards(data_dir, name, split):
       continue
     examples = problem.generate_examples(data_dir, tmp_dir, split)
     written[split] = data_io.write_split(
-        examples, data_dir, problem.data_name, split, n,
+        examples, data_dir, name, split, n,
         length_fn=pipeline.length_fn(problem, data_dir))
   return written
 
@@ -60,16 +74,21 @@ def generate_data(problem, data_dir, tmp_dir, served=()):
 def ensure_vocab(problem, data_dir, tmp_dir, served=()):
   """The problem's vocabulary in data_dir, trained first if missing: on the
   problem's own text (vocab_name None) or the registered vocabulary's."""
-  path = vocab_lib.vocab_path(data_dir, problem.vocab_key)
+  path = vocab_lib.vocab_path(data_dir, problem_lib.vocab_key(problem))
   if os.path.exists(path):
     return vocab_lib.SubwordVocab(path)
   symbols = ()
   if problem.vocab_name is None:
+    if not hasattr(problem, "vocab_text"):
+      raise data_io.DataError(
+          f"{problem.name}: vocab_name is None (a vocabulary of its own) "
+          "but the problem has no vocab_text(tmp_dir) and vocab_size; name "
+          "a registered vocabulary instead")
     lines, size, desc = (problem.vocab_text(tmp_dir), problem.vocab_size, "")
   else:
     spec = vocab_lib.vocab_spec(problem.vocab_name)
     lines, size, desc = spec.text_fn(tmp_dir), spec.size, spec.description
     symbols = spec.symbols
-  return vocab_lib.train_subword_vocab(path, lines, size,
-                                       served=served or [problem.data_name],
+  served = served or [problem_lib.data_name(problem)]
+  return vocab_lib.train_subword_vocab(path, lines, size, served=served,
                                        description=desc, symbols=symbols)

@@ -119,5 +119,5 @@ class ImageCaptionProblem(ImageProblem):
   max_decode_length = 64
 
   def target_features(self, data_dir, target):
-    return {"targets": self.vocab(data_dir).encode(target) +
+    return {"targets": problem_lib.vocab(self, data_dir).encode(target) +
                        [vocab_lib.EOS_ID]}

@@ -18,6 +18,7 @@ from typing import Callable, Optional, Tuple
 
 from t2tlite import configs
 from t2tlite.data import data_io
+from t2tlite.data import problem as problem_lib
 
 
 def bucket_boundaries(max_length, min_length=8, step=1.1):
@@ -288,29 +289,31 @@ def _bucket_by_two_lengths(ds, lengths, caps, budgets, padded_shapes,
 def shard_files(problem, data_dir, split):
   """The shard files of a problem's split; a missing data_dir or split is a
   DataError naming the datagen command that writes it."""
-  command = (f"t2tlite-datagen --problem={problem.data_name} "
+  name = problem_lib.data_name(problem)
+  command = (f"t2tlite-datagen --problem={name} "
              f"--data_dir={data_dir} --tmp_dir=/tmp/t2tlite_tmp")
   if not os.path.isdir(data_dir):
     raise data_io.DataError(f"data_dir {data_dir} does not exist; run "
                             f"{command}")
-  files = data_io.find_shards(data_dir, problem.data_name, split)
+  files = data_io.find_shards(data_dir, name, split)
   if not files:
     raise data_io.DataError(
-        f"no {split} shards for problem '{problem.data_name}' in "
+        f"no {split} shards for problem '{name}' in "
         f"{data_dir}; run {command}")
-  data_io.check_sizes(data_dir, problem.data_name, split, files)
+  data_io.check_sizes(data_dir, name, split, files)
   return files
 
 
 def num_examples(problem, data_dir, split):
   """Examples in a split, as datagen counted them; None when unknown."""
-  meta = data_io.read_meta(data_dir, problem.data_name, split)
+  meta = data_io.read_meta(data_dir, problem_lib.data_name(problem), split)
   return meta["examples"] if meta else None
 
 
 def dropped_by_length(problem, data_dir, split, max_length):
   """How many examples of a split max_length drops (from datagen meta)."""
-  meta = data_io.read_meta(data_dir, problem.data_name, split) or {}
+  name = problem_lib.data_name(problem)
+  meta = data_io.read_meta(data_dir, name, split) or {}
   return sum(v for k, v in meta.get("lengths", {}).items()
              if int(k) > max_length)
 

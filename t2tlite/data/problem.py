@@ -12,7 +12,6 @@ t2tlite.metrics.
 import collections
 
 from t2tlite import registry
-from t2tlite.data import pipeline
 from t2tlite.data import vocab as vocab_lib
 
 # At most this many output spaces (the model's task-token table).
@@ -32,64 +31,73 @@ ProblemSpec = collections.namedtuple("ProblemSpec", [
 
 
 class Problem:
-  """Base class of every problem; subclasses set the class attributes."""
+  """Base class of every problem: what its data is. Subclasses set the
+  class attributes and write `generate_examples`; everything else about a
+  problem is a function of these (data_name, vocab, spec below; reading,
+  batching and decoding in its codecs)."""
 
   input_modality = "text"
   target_modality = "text"
+  codecs = (None, None)      # (inputs, targets) codec names; None: modality's
+  # A registered vocabulary (t2tlite.data.vocab.register_vocab), "char"
+  # (UTF-8 bytes), or None: a vocabulary of the problem's own, trained on
+  # its `vocab_text(tmp_dir)` with `vocab_size` pieces (Text2TextProblem).
+  vocab_name = None
   task_token = "generic"
   reverse_task_token = "generic"  # the task token of the _rev problem
-  vocab_name = None          # None: a vocabulary of this problem's own.
-  vocab_size = 8192
+  reversible = False
+  shares_data_of = None      # a registered problem whose files this reads
   num_shards = {"train": 4, "dev": 1, "test": 1}
   metrics = ()               # decoded metrics (t2tlite.metrics) it is scored on
-  input_codec = None         # t2tlite.data.codecs; None: input_modality's
-  target_codec = None        # None: target_modality's
-  reversible = False
   max_decode_length = 128
-  registered_name = None
+  registered_name = None     # set by the registry
 
   def __init__(self):
-    self.reversed = False
+    self._reversed = False
     self._vocabs = {}
 
-  # --- names ----------------------------------------------------------------
   @property
   def name(self):
     base = self.registered_name or type(self).__name__
-    return base + ("_rev" if self.reversed else "")
+    return base + ("_rev" if self._reversed else "")
 
-  @property
-  def data_name(self):
-    """The files' name: a reversed problem reads its base problem's files."""
-    return self.registered_name or type(self).__name__
-
-  # --- vocabulary -----------------------------------------------------------
-  @property
-  def vocab_key(self):
-    return self.vocab_name or self.data_name
-
-  def vocab_text(self, tmp_dir):
-    """Text for this problem's own vocabulary (when vocab_name is None)."""
-    raise NotImplementedError
-
-  def vocab(self, data_dir):
-    if data_dir not in self._vocabs:
-      self._vocabs[data_dir] = vocab_lib.SubwordVocab(
-          vocab_lib.vocab_path(data_dir, self.vocab_key))
-    return self._vocabs[data_dir]
-
-  # --- data generation ------------------------------------------------------
   def generate_examples(self, data_dir, tmp_dir, split):
     """Yields dicts of features (ints, lists, bytes) for one split."""
     raise NotImplementedError
 
-  def batched(self, data_dir, split, hparams, training, seed=0,
-              shard=(1, 0)):
-    """Batches for the train step (endless) or the eval step (one pass):
-    pipeline.batched, which reads every problem through its codecs. A
-    problem overrides this only to feed batches of its own making."""
-    return pipeline.batched(self, data_dir, split, hparams, training, seed,
-                            shard)
+
+def reversed_twin(problem):
+  """`problem` with inputs and targets swapped (its `_rev` name); the
+  registry makes these."""
+  problem._reversed = True
+  return problem
+
+
+def is_reversed(problem):
+  return problem._reversed
+
+
+def data_name(problem):
+  """The files' name: a reversed problem reads its base problem's files,
+  a twin (shares_data_of) the files of the problem it names."""
+  return (problem.shares_data_of or problem.registered_name
+          or type(problem).__name__)
+
+
+def vocab_key(problem):
+  """The name of the problem's vocabulary (its file vocab.<key>.model)."""
+  return problem.vocab_name or data_name(problem)
+
+
+def vocab(problem, data_dir):
+  """The problem's vocabulary: bytes for vocab_name "char", else the
+  subword vocabulary file in data_dir (read once per problem instance)."""
+  if problem.vocab_name == vocab_lib.CharVocab.kind:
+    return vocab_lib.CharVocab()
+  if data_dir not in problem._vocabs:
+    problem._vocabs[data_dir] = vocab_lib.SubwordVocab(
+        vocab_lib.vocab_path(data_dir, vocab_key(problem)))
+  return problem._vocabs[data_dir]
 
 
 # --- the model's view --------------------------------------------------------
@@ -101,17 +109,16 @@ def spec(problem, data_dir):
   sides = []
   for modality in (problem.input_modality, problem.target_modality):
     if modality == "text":
-      vocab = problem.vocab(data_dir)
-      name = (vocab.kind if isinstance(vocab, vocab_lib.CharVocab)
-              else problem.vocab_key)
-      sides.append((modality, vocab.size, name))
+      text_vocab = vocab(problem, data_dir)
+      name = vocab_key(problem)
+      sides.append((modality, text_vocab.size, name))
     elif modality == "class_label":
       sides.append((modality, len(problem.class_names),
-                    f"labels:{problem.data_name}"))
+                    f"labels:{data_name(problem)}"))
     else:
       sides.append((modality, 0, ""))
   token = problem.task_token
-  if problem.reversed:
+  if problem._reversed:
     sides, token = sides[::-1], problem.reverse_task_token
   (in_mod, in_size, in_vocab), (out_mod, out_size, out_vocab) = sides
   return ProblemSpec(problem.name, in_mod, in_size, in_vocab, out_mod,

@@ -30,17 +30,11 @@ class SpeechProblem(problem_lib.Problem):
   target_modality = "text"
   task_token = "to_transcript_en"
   metrics = ("wer", "cer", "distinct")
-  target_codec = "transcript"  # scored against the transcript as spoken
+  codecs = (None, "transcript")  # scored against the transcript as spoken
   num_shards = {"train": 10, "dev": 1, "test": 1}
   max_decode_length = 128
-  # A variant (waveform input, character targets) reads the files of the
-  # problem named here instead of generating its own.
-  shares_data_of = None
-  char_targets = False
-
-  @property
-  def data_name(self):
-    return self.shares_data_of or super().data_name
+  # A twin (waveform input; character targets, vocab_name "char") reads
+  # the files of the problem named in shares_data_of.
 
   # --- data generation ------------------------------------------------------
   def utterances(self, tmp_dir, split):
@@ -54,17 +48,11 @@ class SpeechProblem(problem_lib.Problem):
   def generate_examples(self, data_dir, tmp_dir, split):
     # Stored targets are always subword ids: character twins derive theirs
     # from the transcript in the pipeline.
-    subwords = problem_lib.Problem.vocab(self, data_dir)
+    subwords = problem_lib.vocab(self, data_dir)
     for pcm, transcript in self.utterances(tmp_dir, split):
       text = self.target_text(transcript)
       yield {"audio": pcm, "transcript": text,
              "targets": subwords.encode(text) + [vocab_lib.EOS_ID]}
-
-  # --- vocabulary: subwords by default, bytes for char twins ----------------
-  def vocab(self, data_dir):
-    if self.char_targets:
-      return vocab_lib.CharVocab()
-    return super().vocab(data_dir)
 
   # --- decoding (the audio codec reads files with this) ---------------------
   def load_file(self, path):

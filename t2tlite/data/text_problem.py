@@ -5,8 +5,13 @@ from t2tlite.data import vocab as vocab_lib
 
 
 class Text2TextProblem(problem_lib.Problem):
-  """Subclasses give `source_lang`, `target_lang` and `text_pairs()`."""
+  """Subclasses give `source_lang`, `target_lang` and `text_pairs()`.
 
+  With vocab_name None the problem trains a vocabulary of its own, of
+  `vocab_size` pieces, on `vocab_text` (by default its train split).
+  """
+
+  vocab_size = 8192
   source_lang = "en"
   target_lang = "de"
   reversible = True
@@ -30,7 +35,7 @@ class Text2TextProblem(problem_lib.Problem):
       yield tgt
 
   def generate_examples(self, data_dir, tmp_dir, split):
-    vocab = self.vocab(data_dir)
+    vocab = problem_lib.vocab(self, data_dir)
     for src, tgt in self.text_pairs(tmp_dir, split):
       yield {"inputs": vocab.encode(src) + [vocab_lib.EOS_ID],
              "targets": vocab.encode(tgt) + [vocab_lib.EOS_ID]}
@@ -58,7 +63,7 @@ class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
       yield text
 
   def generate_examples(self, data_dir, tmp_dir, split):
-    vocab = self.vocab(data_dir)
+    vocab = problem_lib.vocab(self, data_dir)
     for text, label in self.text_labels(tmp_dir, split):
       yield {"inputs": vocab.encode(text) + [vocab_lib.EOS_ID],
              "targets": [self.label_id(label)]}

@@ -13,7 +13,7 @@ and the replicas' gradients are summed, so R replicas x B/R tokens make the
 update one device makes with B tokens.
 
 Input: each worker builds its own pipeline (distribute_datasets_from_function)
-over its own part of the train shard files, Problem.batched(shard=(workers,
+over its own part of the train shard files, pipeline.batched(shard=(workers,
 index)), so no two workers read the same examples in an epoch (the files are
 reshuffled each epoch, identically on every worker, before being divided).
 With several local replicas, consecutive batches of the worker's pipeline go
@@ -259,9 +259,9 @@ def worker_dataset(problem, data_dir, hparams, seed, skip, context):
 
   `hparams` are per replica; each step takes one batch per local replica.
   """
-  ds = problem.batched(data_dir, "train", hparams, training=True, seed=seed,
-                       shard=(context.num_input_pipelines,
-                              context.input_pipeline_id))
+  ds = pipeline.batched(problem, data_dir, "train", hparams, training=True,
+                        seed=seed, shard=(context.num_input_pipelines,
+                                          context.input_pipeline_id))
   local = context.num_replicas_in_sync // context.num_input_pipelines
   if skip:
     ds = ds.skip(skip * local)

@@ -169,8 +169,8 @@ class Trainer(checkpointing.Checkpointing):
 
   # --- setup ----------------------------------------------------------------
   def _local_stream(self, i, p, skip):
-    ds = p.batched(self.data_dir, "train", self.hparams, training=True,
-                   seed=self.run.seed + i)
+    ds = pipeline.batched(p, self.data_dir, "train", self.hparams,
+                          training=True, seed=self.run.seed + i)
     if skip:
       ds = ds.skip(skip)
     return iter(ds.prefetch(2))
@@ -188,8 +188,8 @@ class Trainer(checkpointing.Checkpointing):
           f"{max_len}; raise it with --hparams=max_length=N")
 
   def _eval_batches(self, problem):
-    return problem.batched(self.data_dir, "dev", self.hparams,
-                           training=False)
+    return pipeline.batched(problem, self.data_dir, "dev", self.hparams,
+                            training=False)
 
   def _build(self):
     """Creates every variable (one forward pass per problem on dev data)."""

@@ -60,14 +60,14 @@ def test_a_users_codec_is_found_by_name_and_an_unknown_one_is_an_error():
 
   try:
     class Shout(problem_lib.Problem):
-      input_codec = target_codec = "upper_text_for_test"
+      codecs = ("upper_text_for_test", "upper_text_for_test")
 
     pair = codecs.for_problem(Shout(), None)
     ids, warning = pair.inputs.from_line("hi", defaults())
     assert warning is None and pair.targets.to_text(ids, {}) == "HI"
 
     class Typo(problem_lib.Problem):
-      target_codec = "upper_txt_for_test"
+      codecs = (None, "upper_txt_for_test")
 
     with pytest.raises(registry.RegistryError,
                        match="upper_text_for_test"):

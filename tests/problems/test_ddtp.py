@@ -320,7 +320,7 @@ def test_datagen_writes_shards_and_rev_reads_them(corpus, tmp_path,
     assert list(f["inputs"]) == list(r["targets"])
     assert list(f["targets"]) == list(r["inputs"])
   en, de = ddtp.aligned_pairs(corpus, "de", "test")[0]
-  vocab = problem.vocab(data_dir)
+  vocab = problem_lib.vocab(problem, data_dir)
   assert vocab.decode(forward[0]["inputs"]) == en
   assert vocab.decode(forward[0]["targets"]) == de
   assert problem_lib.spec(problem, data_dir).task_token == "to_de"

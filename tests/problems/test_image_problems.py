@@ -104,12 +104,12 @@ def test_fashion_mnist_round_trip(fake_fashion, tmp_path):
   # The dev split is the end of the release's train file, never trained on.
   train_rows = set(p.split_rows("train", 30))
   assert not train_rows & set(p.split_rows("dev", 30))
-  batch = first(p.batched(data_dir, "train", HP, training=True))
+  batch = first(pipeline.batched(p, data_dir, "train", HP, training=True))
   assert batch["inputs"].shape == (4, 28, 28, 1)
   assert batch["inputs"].dtype == tf.uint8
   assert batch["targets"].shape == (4, 1) and batch["targets"].dtype == tf.int64
   # Evaluation batches are the stored pixels, unchanged.
-  ev = first(p.batched(data_dir, "test", HP, training=False))
+  ev = first(pipeline.batched(p, data_dir, "test", HP, training=False))
   raw = fmnist.read_idx(str(fake_fashion / "t10k-images-idx3-ubyte.gz"))
   np.testing.assert_array_equal(ev["inputs"].numpy()[:, :, :, 0], raw[:4])
   assert problem_lib.spec(p, data_dir).target_vocab_size == 10
@@ -127,11 +127,11 @@ def test_digits_round_trip(tmp_path):
   data_dir = str(tmp_path / "data")
   assert datagen.generate_data(p, data_dir, str(tmp_path / "tmp")) == {
       "train": 1437, "dev": 180, "test": 180}
-  batch = first(p.batched(data_dir, "dev", HP, training=False))
+  batch = first(pipeline.batched(p, data_dir, "dev", HP, training=False))
   assert batch["inputs"].shape == (4, 8, 8, 1)
   assert int(tf.reduce_max(batch["inputs"])) > 200  # 16 -> 255
   hp = HP.replace(image_size=16)
-  assert first(p.batched(data_dir, "train", hp, True))["inputs"].shape == (
+  assert first(pipeline.batched(p, data_dir, "train", hp, True))["inputs"].shape == (
       4, 16, 16, 1)
   inputs, ref = next(pipeline.eval_pairs(p, data_dir, "test", HP))
   assert inputs.shape == (8, 8, 1) and ref in p.class_names
@@ -256,7 +256,7 @@ def test_tuxpaint_round_trip(fake_tuxpaint, tmp_path):
   assert (problem_lib.spec(en, data_dir).task_token !=
           problem_lib.spec(de, data_dir).task_token)
   hp = HP.replace(image_size=32)
-  batch = first(en.batched(data_dir, "train", hp, training=True))
+  batch = first(pipeline.batched(en, data_dir, "train", hp, training=True))
   assert batch["inputs"].shape == (4, 32, 32, 3)
   assert batch["targets"].dtype == tf.int64 and batch["targets"].shape[0] == 4
   # The stored SVG raster keeps the drawing's aspect on a white canvas.
@@ -296,7 +296,7 @@ def test_imagenet_on_mock_data(tmp_path):
   assert len(p.class_names) == 1000 and p.class_names[0] == "n01440764"
   hp = HP.replace(image_size=24)
   for training in (True, False):
-    batch = first(p.batched(data_dir, "train", hp, training))
+    batch = first(pipeline.batched(p, data_dir, "train", hp, training))
     assert batch["inputs"].shape == (4, 24, 24, 3)
     assert batch["inputs"].dtype == tf.uint8
   assert problem_lib.spec(p, data_dir).target_vocab_size == 1000
@@ -314,7 +314,7 @@ def test_coco_on_mock_data(tmp_path):
     written = datagen.generate_data(p, data_dir, str(tmp_path / "tmp"))
   assert written["train"] > 2  # one example per caption
   hp = HP.replace(image_size=20)
-  batch = first(p.batched(data_dir, "dev", hp, training=False))
+  batch = first(pipeline.batched(p, data_dir, "dev", hp, training=False))
   assert batch["inputs"].shape[1:] == (20, 20, 3)
   ids = batch["targets"].numpy()[0]
   assert ids[ids > 0][-1] == vocab_lib.EOS_ID
@@ -329,11 +329,11 @@ def test_training_stream_is_seeded_and_checkpointable(tmp_path):
   data_dir = str(tmp_path / "data")
   datagen.generate_data(p, data_dir, str(tmp_path / "tmp"))
   hp = HP.replace(image_batch_size=64)
-  a = iter(p.batched(data_dir, "train", hp, training=True, seed=3))
+  a = iter(pipeline.batched(p, data_dir, "train", hp, training=True, seed=3))
   tf.train.Checkpoint(stream=a).save(str(tmp_path / "ckpt"))
-  b = first(p.batched(data_dir, "train", hp, training=True, seed=3))
+  b = first(pipeline.batched(p, data_dir, "train", hp, training=True, seed=3))
   first_a = next(a)
   np.testing.assert_array_equal(first_a["inputs"], b["inputs"])
-  plain = first(p.batched(data_dir, "train", HP.replace(
+  plain = first(pipeline.batched(p, data_dir, "train", HP.replace(
       image_augment=False, image_batch_size=64), training=True, seed=3))
   assert not np.array_equal(plain["inputs"], first_a["inputs"])

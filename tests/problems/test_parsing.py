@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from t2tlite.data import pipeline
+from t2tlite.data import problem as problem_lib
 from t2tlite import metrics
 from t2tlite import registry
 from t2tlite.data import codecs
@@ -272,7 +273,7 @@ def test_decode_format_and_score_through_problem(tmp_path):
   pair = codecs.for_problem(problem, data_dir)
   ids, warning = pair.inputs.from_line("The cat sees the ball.", hparams)
   assert warning is None
-  vocab = problem.vocab(data_dir)
+  vocab = problem_lib.vocab(problem, data_dir)
   assert vocab.decode(ids) == "The cat sees the ball ."
   with pytest.raises(ValueError):
     pair.inputs.from_line("   ", hparams)
@@ -317,7 +318,7 @@ def test_constraint_leaves_are_the_training_targets_leaves(silver, tmp_path,
   data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
   fake_vocab(data_dir)
   problem = registry.problem(name)
-  vocab = problem.vocab(data_dir)
+  vocab = problem_lib.vocab(problem, data_dir)
   pairs = [p for split in ("train", "test")
            for p in problem.text_pairs(tmp_dir, split)]
   pairs.append((trees.sentence(PUNCT_TREE), problem.linearize(PUNCT_TREE)))
@@ -361,7 +362,7 @@ def test_format_output_for_input(tmp_path):
   data_dir = str(tmp_path)
   fake_vocab(data_dir)
   problem = registry.problem("parsing_english_silver")
-  vocab = problem.vocab(data_dir)
+  vocab = problem_lib.vocab(problem, data_dir)
   ids = vocab.encode("(S (NP XX XX ) (VP XX (NP XX XX ) ) . )") + [1]
   line = "The  cat sees the ball."
   target = codecs.for_problem(problem, data_dir).targets
@@ -377,7 +378,7 @@ def test_input_words_split_as_sentencepiece_does(tmp_path):
   data_dir = str(tmp_path)
   fake_vocab(data_dir)
   problem = registry.problem("parsing_english_silver")
-  vocab = problem.vocab(data_dir)
+  vocab = problem_lib.vocab(problem, data_dir)
   lone = spm.SentencePieceProcessor(model_file=vocab.path).piece_to_id(
       "\u2581")
   ids = vocab.encode("The cat \u00ebats , (") + [lone, 1, 0, 0]

@@ -131,7 +131,7 @@ def test_tts_datagen_writes_readable_batches(tts_data):
   data_dir, written = tts_data
   assert written == {"train": 8, "dev": 3, "test": 3}
   p = registry.problem("speech_tts_en")
-  batch = next(iter(p.batched(data_dir, "dev", HP, training=False)))
+  batch = next(iter(pipeline.batched(p, data_dir, "dev", HP, training=False)))
   inputs, targets = batch["inputs"].numpy(), batch["targets"].numpy()
   assert inputs.ndim == 3 and inputs.shape[2] == 80
   assert 100 < inputs.shape[1] < 1000       # 1 to 10 s of 10 ms frames
@@ -144,7 +144,7 @@ def test_twins_read_the_same_files(tts_data):
   data_dir, _ = tts_data
   wave_p = registry.problem("speech_tts_en_waveform")
   chars_p = registry.problem("speech_tts_en_chars")
-  assert wave_p.data_name == chars_p.data_name == "speech_tts_en"
+  assert problem_lib.data_name(wave_p) == problem_lib.data_name(chars_p) == "speech_tts_en"
   read = lambda p: next(pipeline.dataset(p, data_dir, "test", HP, False)
                         .as_numpy_iterator())
   spectral = read(registry.problem("speech_tts_en"))
@@ -152,7 +152,7 @@ def test_twins_read_the_same_files(tts_data):
   assert wav["inputs"].ndim == 1
   assert audio.num_frames(len(wav["inputs"])) == len(spectral["inputs"])
   ex = read(chars_p)
-  text = chars_p.vocab(data_dir).decode(ex["targets"])
+  text = problem_lib.vocab(chars_p, data_dir).decode(ex["targets"])
   assert text in SENTENCES["test"]
   assert problem_lib.spec(chars_p, data_dir).target_vocab_size == (
       vocab_lib.CharVocab.size)
@@ -163,7 +163,7 @@ def test_training_batches_respect_the_frame_budget(tts_data):
   p = registry.problem("speech_tts_en")
   hp = defaults().replace(hidden_size=16, batch_size=4096, max_length=64,
                audio_batch_frames=800, spec_augment=True)
-  for batch in p.batched(data_dir, "train", hp, training=True).take(6):
+  for batch in pipeline.batched(p, data_dir, "train", hp, training=True).take(6):
     b, t = batch["inputs"].shape[:2]
     assert b == 1 or b * t <= 800
 

@@ -51,7 +51,7 @@ def test_datagen_and_pipeline(mock_wmt, tmp_path, monkeypatch):
                   .as_numpy_iterator())
   assert len(examples) == 12
   src, tgt = next(iter(problem.text_pairs(tmp_dir, "test")))
-  vocab = problem.vocab(data_dir)
+  vocab = problem_lib.vocab(problem, data_dir)
   for ex in examples:
     for key in ("inputs", "targets"):
       assert ex[key].dtype == np.int64 and ex[key][-1] == vocab_lib.EOS_ID

@@ -22,6 +22,7 @@ import tensorflow as tf
 import usr_dir_example  # noqa: F401  (registers zen_reverse)
 from conftest import TESTS, USR_DIR, run_cli
 from t2tlite.decode import decoder
+from t2tlite.data import pipeline
 from t2tlite import model as model_lib
 from t2tlite.train import run_config
 from t2tlite.train import seeding
@@ -87,7 +88,7 @@ def test_warm_start_adds_a_problem(data, source, tmp_path):
   assert new.decode_lines("zen_reverse", lines) == expected
   old = decoder.Decoder(src, decode_hparams_text="beam_size=2")
   problem = tr.problems[problems.index("zen_reverse")]
-  batch = next(iter(problem.batched(data, "dev", tr.hparams,
+  batch = next(iter(pipeline.batched(problem, data, "dev", tr.hparams,
                                     training=False)))
   want, _ = old.model(batch, problem="zen_reverse", training=False)
   got, _ = tr.model(batch, problem="zen_reverse", training=False)

@@ -27,7 +27,7 @@ run's hparams: batch sizes, length caps, image and audio settings): a
 codec never reads the model's settings.
 
 A codec is registered by name (registry.register_codec); a Problem names
-its two (`input_codec`, `target_codec`; by default its modalities). A
+its two (`codecs`; by default its modalities). A
 codec with no graph form raises ExportError from its graph_* methods, so
 a problem is exportable exactly when both its codecs are.
 """

@@ -10,6 +10,7 @@ import numpy as np
 
 from t2tlite import registry
 from t2tlite import system_deps
+from t2tlite.data import problem as problem_lib
 from t2tlite.data import vocab as vocab_lib
 from t2tlite.data.codecs import base
 
@@ -22,7 +23,7 @@ class TextCodec(base.Codec):
 
   @property
   def vocab(self):
-    return self.problem.vocab(self.vocab_dir)
+    return problem_lib.vocab(self.problem, self.vocab_dir)
 
   # --- reading: the stored ids of this side ---------------------------------
   def feature_spec(self):
