@@ -31,6 +31,8 @@ class DataConfig:
   audio_max_frames: int    # longer utterances (10 ms frames) are dropped
   audio_batch_frames: int  # frames per audio batch; 0: batch_size
   spec_augment: bool       # SpecAugment masks in training
+  speed_perturb: float     # speed factors 1 - s, 1, 1 + s in training; 0: off
+  noise_snr_db: float      # white noise at SNR in [v, v + 20] dB; 0: off
   seed: int                # the masks' seed (the run's seed)
 
 

@@ -188,6 +188,12 @@ def defaults():
       audio_max_frames=3000,      # longer utterances (10 ms frames) dropped
       audio_batch_frames=0,       # frames per audio batch; 0: batch_size
       spec_augment=False,         # SpecAugment-style masks in training
+      # Waveform augmentation in training (t2tlite/data/codecs/audio.py):
+      # each utterance, at every pass, played at speed 1 - s, 1 or 1 + s
+      # (Ko et al. 2015; 0: off), then white noise added at an SNR drawn
+      # from [noise_snr_db, noise_snr_db + 20] dB (0: off).
+      speed_perturb=0.0,
+      noise_snr_db=0.0,
       audio_min_filters=0,        # floor on audio filters; 0: the paper's
       audio_freq_strides=0,       # audio blocks that also halve frequency
       # Joint CTC-attention (t2tlite/layers/ctc.py): weight of a CTC loss

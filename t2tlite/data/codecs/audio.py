@@ -1,8 +1,12 @@
 """Audio: stored PCM or a WAV/FLAC file (any rate, any channels) -> input.
 
 Stored examples hold 16 kHz 16-bit mono PCM ("audio"); the pipeline
-computes the features (`pcm_to_inputs`: log-mel frames with SpecAugment in
-training when config.spec_augment, or the waveform). Batches are bucketed
+computes the features (`pcm_to_inputs`: log-mel frames, or the waveform).
+In training, the waveform may first be sped up or slowed down and given
+noise (`perturb`: config.speed_perturb, config.noise_snr_db; drawn anew at
+every pass from the example's stream seed), and the log-mel frames masked
+(SpecAugment: config.spec_augment; masks keyed by the utterance). Batches
+are bucketed
 by length in 10 ms frames (a waveform of N samples counts N / 160) and hold
 about config.audio_batch_frames (0: config.batch_size) frames; longer
 utterances than config.audio_max_frames are dropped.
@@ -33,14 +37,24 @@ class AudioCodec(base.Codec):
   def feature_spec(self):
     return {"audio": tf.io.FixedLenFeature([], tf.string)}
 
-  def to_model(self, example, config, training, seed=None):
-    return self.pcm_to_inputs(example["audio"], config, training)
+  def needs_seed(self, config, training):
+    return bool(training and (config.speed_perturb or config.noise_snr_db))
 
-  def pcm_to_inputs(self, pcm, config, training):
-    """PCM bytes (scalar string tensor) -> the model's input features."""
+  def to_model(self, example, config, training, seed=None):
+    return self.pcm_to_inputs(example["audio"], config, training, seed)
+
+  def pcm_to_inputs(self, pcm, config, training, seed=None):
+    """PCM bytes (scalar string tensor) -> the model's input features.
+    `seed` (int [2]) draws the waveform perturbation in training; without
+    one, it is keyed by the utterance, as SpecAugment's masks are."""
+    x = audio.pcm16_to_waveform(pcm)
+    if self.needs_seed(config, training):
+      if seed is None:
+        seed = spec_augment_seed(pcm, config)
+      x = perturb(x, seed, config.speed_perturb, config.noise_snr_db)
     if self.waveform:
-      return audio.pcm16_to_waveform(pcm)
-    features = audio.spectral_features(pcm)
+      return x
+    features = audio.normalize(audio.log_mel(x))
     if training and config.spec_augment:
       features = audio.spec_augment(features, spec_augment_seed(pcm, config))
     return features
@@ -113,6 +127,60 @@ def spec_augment_seed(pcm, config):
   """
   return tf.stack([tf.constant(int(config.seed), tf.int64),
                    tf.strings.to_hash_bucket_fast(pcm, (1 << 63) - 1)])
+
+
+def perturb(x, seed, speed=0.0, noise_snr_db=0.0):
+  """Waveform augmentation (float32 samples [N] at 16 kHz), a function of
+  `seed` (int [2]) alone.
+
+  speed: the clip is played at 1 - speed, 1 or 1 + speed times its speed
+  (one of three, equally likely: Ko et al. 2015's speed perturbation, as
+  Kaldi's recipes use it), by resampling it as if it had been recorded at
+  16 kHz times that factor (`_fft_resample`): tempo and pitch change
+  together, and the number of samples by 1 / factor.
+  noise_snr_db: white Gaussian noise at a signal-to-noise ratio drawn
+  uniformly from [noise_snr_db, noise_snr_db + 20] dB of the clip's mean
+  power (silence included).
+  """
+  seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3)
+  if speed:
+    ratios = [_ratio(1.0 - speed), (1, 1), _ratio(1.0 + speed)]
+    pick = tf.random.stateless_uniform([], seeds[0], 0, 3, dtype=tf.int32)
+    x = tf.switch_case(pick, [
+        (lambda r=r: x if r == (1, 1) else _fft_resample(x, *r))
+        for r in ratios])
+  if noise_snr_db:
+    snr = tf.random.stateless_uniform([], seeds[1], noise_snr_db,
+                                      noise_snr_db + 20.0)
+    power = tf.reduce_mean(tf.square(x))
+    scale = tf.sqrt(power / tf.pow(10.0, snr / 10.0))
+    x = x + scale * tf.random.stateless_normal(tf.shape(x), seeds[2])
+  return x
+
+
+def _ratio(factor):
+  """(up, down): a speed factor as a ratio of small ints (1.1 -> (10, 11))."""
+  import fractions
+  f = fractions.Fraction(factor).limit_denominator(100)
+  return f.denominator, f.numerator
+
+
+def _fft_resample(x, up, down):
+  """x [N] resampled by up / down (python ints) with an ideal low-pass:
+  the spectrum cut or zero-padded, as scipy.signal.resample does. The clip
+  is first padded with silence to a multiple of down * 1024 samples, so
+  both transforms have lengths the FFT handles fast (the polyphase
+  `resample` below is exact for files but 20x slower per training clip)."""
+  n = tf.shape(x)[0]
+  block = down * 1024
+  n_pad = (n + block - 1) // block * block
+  m_pad = n_pad // down * up
+  spec = tf.signal.rfft(tf.pad(x, [[0, n_pad - n]]), [n_pad])
+  bins = m_pad // 2 + 1
+  keep = tf.minimum(bins, tf.shape(spec)[0])
+  spec = tf.pad(spec[:keep], [[0, bins - keep]])
+  y = tf.signal.irfft(spec, [m_pad]) * (up / down)
+  return y[:(n * up + down - 1) // down]
 
 
 # --- graph ops ----------------------------------------------------------------
