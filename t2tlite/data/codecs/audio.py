@@ -170,7 +170,8 @@ def _fft_resample(x, up, down):
   the spectrum cut or zero-padded, as scipy.signal.resample does. The clip
   is first padded with silence to a multiple of down * 1024 samples, so
   both transforms have lengths the FFT handles fast (the polyphase
-  `resample` below is exact for files but 20x slower per training clip)."""
+  `resample` below, exact for files, is too slow to run on every
+  training clip)."""
   n = tf.shape(x)[0]
   block = down * 1024
   n_pad = (n + block - 1) // block * block
