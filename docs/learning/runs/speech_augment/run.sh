@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 cd "$ROOT"
-STEPS="${STEPS:-1500}"
+STEPS="${STEPS:-3000}"
 case "$ARM" in
   plain) OVR="" ;;
   speed) OVR="speed_perturb=0.1" ;;
