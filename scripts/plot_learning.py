@@ -54,6 +54,8 @@ def main():
       by_problem.setdefault(rec["problem"], {}).setdefault(run, []).append(
           rec)
   for problem, curves in sorted(by_problem.items()):
+    if not any(metric_of(recs[-1])[0] for recs in curves.values()):
+      continue  # no decoded metric recorded for it: nothing to draw
     fig, ax = plt.subplots(figsize=(6, 4))
     label = None
     for run, recs in sorted(curves.items()):
