@@ -30,7 +30,7 @@ class ImageCaptionCoco(image_problems.ImageCaptionProblem):
   background = 255
   num_shards = {"train": 256, "dev": 8, "test": 8}
 
-  def images(self, data_dir, tmp_dir, split):
+  def images(self, tmp_dir, split):
     for jpeg, ex in image_problems.tfds_images(
         TFDS_NAME, _TFDS_SPLITS[split], tmp_dir,
         image_problems.STORED_SHORT_SIDE):

@@ -181,7 +181,7 @@ class ImageCaptionTuxpaint(image_problems.ImageCaptionProblem):
     os.replace(cache + ".tmp", cache)
     return data
 
-  def images(self, data_dir, tmp_dir, split):
+  def images(self, tmp_dir, split):
     for path, captions, side in self.stamps():
       caption = captions.get(self.caption_lang)
       if side == split and caption:

@@ -31,7 +31,7 @@ class ImageDigits(image_problems.ImageClassificationProblem):
   flip = False        # a mirrored 2 is not a 2
   num_shards = {"train": 1, "dev": 1, "test": 1}
 
-  def images(self, data_dir, tmp_dir, split):
+  def images(self, tmp_dir, split):
     datasets = system_deps.require_module("sklearn.datasets", "scikit-learn",
                                           "image_digits")
     digits = datasets.load_digits()

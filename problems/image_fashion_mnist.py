@@ -91,7 +91,7 @@ class ImageFashionMnist(image_problems.ImageClassificationProblem):
       return range(n - DEV_SIZE, n)
     return range(n)
 
-  def images(self, data_dir, tmp_dir, split):
+  def images(self, tmp_dir, split):
     images, labels = self.arrays("t10k" if split == "test" else "train")
     for i in self.split_rows(split, images.shape[0]):
       yield images[i], int(labels[i])

@@ -56,7 +56,7 @@ class ImageImagenet(image_problems.ImageClassificationProblem):
   background = 255
   num_shards = {"train": 1024, "dev": 10, "test": 50}
 
-  def images(self, data_dir, tmp_dir, split):
+  def images(self, tmp_dir, split):
     for jpeg, ex in image_problems.tfds_images(
         TFDS_NAME, _TFDS_SPLITS[split], tmp_dir,
         image_problems.STORED_SHORT_SIDE, "imagenet2012_manual"):

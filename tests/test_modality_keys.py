@@ -21,8 +21,8 @@ class DigitsMirrored(image_digits.ImageDigits):
                  "two", "one", "zero")
   task_token = "to_mirrored_digit"
 
-  def images(self, data_dir, tmp_dir, split):
-    for image, label in super().images(data_dir, tmp_dir, split):
+  def images(self, tmp_dir, split):
+    for image, label in super().images(tmp_dir, split):
       yield image, 9 - label
 '''
 

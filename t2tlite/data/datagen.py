@@ -64,11 +64,35 @@ def generate_data(problem, data_dir, tmp_dir, served=()):
   for split, n in problem.num_shards.items():
     if data_io.find_shards(data_dir, name, split):
       continue
-    examples = problem.generate_examples(data_dir, tmp_dir, split)
+    examples = encoded(problem, problem.generate_examples(tmp_dir, split),
+                       data_dir)
     written[split] = data_io.write_split(
         examples, data_dir, name, split, n,
         length_fn=pipeline.length_fn(problem, data_dir))
   return written
+
+
+def encoded(problem, examples, data_dir):
+  """Raw examples ({"inputs": value, "targets": value}) -> the stored
+  features, each side by its codec (Codec.encode). A _rev problem stores
+  its base problem's orientation: the codec that reads "inputs" encodes
+  the raw inputs."""
+  from t2tlite.data import codecs as codecs_lib
+  sides = {c.key: c for c in codecs_lib.for_problem(problem, data_dir)}
+  for i, example in enumerate(examples):
+    if not isinstance(example, dict) or set(example) != set(sides):
+      got = sorted(example) if isinstance(example, dict) else example
+      raise data_io.DataError(
+          f"{problem.name}: generate_examples must yield dicts with the "
+          f"keys 'inputs' and 'targets' (raw values); example {i} is {got!r}"
+          [:300])
+    stored = {}
+    for key, codec in sides.items():
+      try:
+        stored.update(codec.encode(example[key]))
+      except ValueError as e:
+        raise data_io.DataError(f"{problem.name}: example {i}, {key}: {e}")
+    yield stored
 
 
 def ensure_vocab(problem, data_dir, tmp_dir, served=()):

@@ -1,8 +1,10 @@
 """Base classes of image problems: classification and captioning.
 
-Storage: each example holds its encoded image ("image/encoded", PNG for
-small and drawn images, JPEG for big photo collections), its height and
-width, and either a class "label" or caption "targets" (subword ids + EOS).
+Storage (written by the codecs from what `images` yields): each example
+holds its encoded image ("image/encoded", PNG for small and drawn images,
+JPEG for big photo collections; the "image" codec), its height and width,
+and either a class "label" ("class_label") or caption "targets" (subword
+ids + EOS; "text").
 Decoding, resizing and augmentation happen in the input pipeline, so one
 datagen serves every image size.
 
@@ -14,12 +16,9 @@ by length.
 """
 import os
 
-import numpy as np
-
 from t2tlite.data import class_label
 from t2tlite.data import problem as problem_lib
 from t2tlite import system_deps
-from t2tlite.data import vocab as vocab_lib
 
 # Photos are stored with the shorter side at most 342 = 299 / 0.875 pixels,
 # so that the Xception family's central 87.5% crop loses nothing at 299.
@@ -53,8 +52,8 @@ class ImageProblem(problem_lib.Problem):
   """What classification and captioning share: images in, stored as bytes.
 
   Subclasses set `image_size` (default model input side), `channels`,
-  `resize_mode` and `image_format`, and implement `images(data_dir,
-  tmp_dir, split)` yielding (uint8 [H, W, C] array or encoded bytes, target)
+  `resize_mode` and `image_format`, and implement `images(tmp_dir,
+  split)` yielding (uint8 [H, W, C] array or encoded bytes, target)
   pairs.
 
   resize_mode:
@@ -76,28 +75,15 @@ class ImageProblem(problem_lib.Problem):
   flip = True              # False where a mirror image changes the class
   stored_short_side = 0    # "crop" photos are stored this small at most
 
-  # --- storage --------------------------------------------------------------
-  def images(self, data_dir, tmp_dir, split):
+  # --- storage (the "image" codec encodes what this yields) ----------------
+  def images(self, tmp_dir, split):
+    """Yields (uint8 [H, W(, C)] array or encoded bytes, target) of one
+    split; a target is a class name or index, or a caption."""
     raise NotImplementedError
 
-  def target_features(self, data_dir, target):
-    """The stored features of a target (label or caption)."""
-    raise NotImplementedError
-
-  def generate_examples(self, data_dir, tmp_dir, split):
-    from t2tlite.data import image_utils
-    for image, target in self.images(data_dir, tmp_dir, split):
-      if isinstance(image, bytes):
-        encoded = image
-        h, w = image_utils.read_image(image, self.channels).shape[:2]
-      else:
-        image = np.asarray(image, np.uint8)
-        if image.ndim == 2:
-          image = image[:, :, None]
-        h, w = image.shape[:2]
-        encoded = image_utils.encode(image, self.image_format)
-      yield {"image/encoded": encoded, "image/height": h, "image/width": w,
-             **self.target_features(data_dir, target)}
+  def generate_examples(self, tmp_dir, split):
+    for image, target in self.images(tmp_dir, split):
+      yield {"inputs": image, "targets": target}
 
 
 class ImageClassificationProblem(class_label.ClassLabelTargets, ImageProblem):
@@ -105,9 +91,6 @@ class ImageClassificationProblem(class_label.ClassLabelTargets, ImageProblem):
 
   task_token = "to_image_label"
   label_feature = "label"
-
-  def target_features(self, data_dir, target):
-    return {"label": self.label_id(int(target))}
 
 
 class ImageCaptionProblem(ImageProblem):
@@ -117,7 +100,3 @@ class ImageCaptionProblem(ImageProblem):
   task_token = "to_caption_en"
   metrics = ("bleu",)
   max_decode_length = 64
-
-  def target_features(self, data_dir, target):
-    return {"targets": problem_lib.vocab(self, data_dir).encode(target) +
-                       [vocab_lib.EOS_ID]}

@@ -2,9 +2,10 @@
 
 A Problem is data: its modalities, its vocabulary, its task token (the
 paper's first decoder symbol, one per output space), its metrics, its
-codecs, and `generate_examples`. It knows nothing of models: the model
-sees only a `ProblemSpec` (modality names, vocabulary sizes, task token;
-`spec`). Writing a problem's files is datagen.generate_data; reading them
+codecs, and `generate_examples`, which yields raw values (text, image
+bytes, PCM, a label) that its codecs encode for storage. It knows nothing
+of models: the model sees only a `ProblemSpec` (modality names,
+vocabulary sizes, task token; `spec`). Writing a problem's files is datagen.generate_data; reading them
 is pipeline.batched through the problem's two codecs (t2tlite.data.codecs:
 storage, model tensors, lengths, and decoding); scoring is
 t2tlite.metrics.
@@ -61,8 +62,11 @@ class Problem:
     base = self.registered_name or type(self).__name__
     return base + ("_rev" if self._reversed else "")
 
-  def generate_examples(self, data_dir, tmp_dir, split):
-    """Yields dicts of features (ints, lists, bytes) for one split."""
+  def generate_examples(self, tmp_dir, split):
+    """Yields one split's examples as raw values, {"inputs": value,
+    "targets": value}: a str, image bytes or uint8 pixels, 16 kHz PCM
+    bytes, a class name or index. The problem's codecs turn them into the
+    stored features (Codec.encode; datagen.generate_data)."""
     raise NotImplementedError
 
 

@@ -20,7 +20,6 @@ max_length target tokens are dropped.
 
 from t2tlite.data import audio
 from t2tlite.data import problem as problem_lib
-from t2tlite.data import vocab as vocab_lib
 
 
 class SpeechProblem(problem_lib.Problem):
@@ -45,14 +44,11 @@ class SpeechProblem(problem_lib.Problem):
     """The text the model learns to write for a transcript."""
     return transcript
 
-  def generate_examples(self, data_dir, tmp_dir, split):
-    # Stored targets are always subword ids: character twins derive theirs
-    # from the transcript in the pipeline.
-    subwords = problem_lib.vocab(self, data_dir)
+  def generate_examples(self, tmp_dir, split):
+    # The "transcript" codec stores the text and its subword ids: character
+    # twins derive theirs from the text in the pipeline.
     for pcm, transcript in self.utterances(tmp_dir, split):
-      text = self.target_text(transcript)
-      yield {"audio": pcm, "transcript": text,
-             "targets": subwords.encode(text) + [vocab_lib.EOS_ID]}
+      yield {"inputs": pcm, "targets": self.target_text(transcript)}
 
   # --- decoding (the audio codec reads files with this) ---------------------
   def load_file(self, path):

@@ -1,7 +1,6 @@
 """Text-to-text problems: pairs of strings in one subword vocabulary."""
 from t2tlite.data import class_label
 from t2tlite.data import problem as problem_lib
-from t2tlite.data import vocab as vocab_lib
 
 
 class Text2TextProblem(problem_lib.Problem):
@@ -34,19 +33,18 @@ class Text2TextProblem(problem_lib.Problem):
       yield src
       yield tgt
 
-  def generate_examples(self, data_dir, tmp_dir, split):
-    vocab = problem_lib.vocab(self, data_dir)
+  def generate_examples(self, tmp_dir, split):
     for src, tgt in self.text_pairs(tmp_dir, split):
-      yield {"inputs": vocab.encode(src) + [vocab_lib.EOS_ID],
-             "targets": vocab.encode(tgt) + [vocab_lib.EOS_ID]}
+      yield {"inputs": src, "targets": tgt}
 
 
 class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
   """Text -> one of `class_names` (sentiment, topic, language...).
 
   Subclasses give `class_names` and `text_labels()`. The text is encoded
-  like a translation source; the label is stored as a one-element target,
-  so such a problem reads, batches and decodes like any text problem.
+  like a translation source; the label is stored as a one-element target
+  (the "class_label" codec), so such a problem reads, batches and decodes
+  like any text problem.
   """
 
   task_token = "to_label"
@@ -62,8 +60,6 @@ class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
     for text, _ in self.text_labels(tmp_dir, "train"):
       yield text
 
-  def generate_examples(self, data_dir, tmp_dir, split):
-    vocab = problem_lib.vocab(self, data_dir)
+  def generate_examples(self, tmp_dir, split):
     for text, label in self.text_labels(tmp_dir, split):
-      yield {"inputs": vocab.encode(text) + [vocab_lib.EOS_ID],
-             "targets": [self.label_id(label)]}
+      yield {"inputs": text, "targets": label}

@@ -92,3 +92,66 @@ def test_metrics_are_the_ones_the_problem_names():
 
   with pytest.raises(registry.RegistryError, match="bleu"):
     metrics.score(Misnamed(), ["x"], ["x"])
+
+
+def test_codecs_encode_raw_values_into_the_stored_features(tmp_path):
+  """What datagen writes comes from the codecs: a problem yields raw
+  values (pixels, a class name, PCM, a transcript) and never encodes."""
+  from t2tlite.data import image_utils
+  fmnist = codecs.for_problem(registry.problem("image_fashion_mnist"), None)
+  pixels = np.arange(28 * 28, dtype=np.uint8).reshape(28, 28)
+  stored = fmnist.inputs.encode(pixels)
+  assert (stored["image/height"], stored["image/width"]) == (28, 28)
+  assert np.array_equal(image_utils.read_image(stored["image/encoded"], 1)
+                        [:, :, 0], pixels)  # PNG: lossless
+  assert fmnist.inputs.encode(stored["image/encoded"]) == stored  # bytes kept
+  assert fmnist.targets.encode("Ankle boot") == {"label": 9}
+  assert fmnist.targets.encode(3) == {"label": 3}
+  with pytest.raises(ValueError, match="Sock"):
+    fmnist.targets.encode("Sock")
+  with pytest.raises(ValueError, match="10 classes"):
+    fmnist.targets.encode(10)
+
+  speech = codecs.for_problem(registry.problem("speech_tts_en_chars"), None)
+  pcm = np.array([0, 1, -1, 32767], np.int16)
+  assert speech.inputs.encode(pcm) == {"audio": pcm.tobytes()}
+  with pytest.raises(ValueError, match="int16"):
+    speech.inputs.encode(pcm.astype(np.float32))
+
+
+def test_datagen_refuses_an_example_that_is_not_raw_inputs_and_targets(
+    tmp_path):
+  from t2tlite.data import data_io
+  from t2tlite.data import datagen
+
+  class Labels(text_problem.Text2ClassProblem):
+    registered_name = "labels_for_test"
+    class_names = ("no", "yes")
+    vocab_name = "char"
+    num_shards = {"train": 1}
+    rows = [{"inputs": "fine", "targets": "yes"},
+            {"inputs": "bad", "targets": "maybe"}]
+
+    def generate_examples(self, tmp_dir, split):
+      yield from self.rows
+
+  data = str(tmp_path / "data")
+  with pytest.raises(data_io.DataError, match="example 1, targets.*maybe"):
+    datagen.generate_data(Labels(), data, str(tmp_path))
+  assert not data_io.find_shards(data, "labels_for_test", "train")
+  Labels.rows = [{"inputs": "fine", "label": "yes"}]
+  with pytest.raises(data_io.DataError, match="keys 'inputs' and 'targets'"):
+    datagen.generate_data(Labels(), data, str(tmp_path))
+  Labels.rows = [{"inputs": "fine", "targets": "yes"},
+                 {"inputs": [104, 105, 1], "targets": 0}]  # ids kept as given
+  assert datagen.generate_data(Labels(), data, str(tmp_path)) == {"train": 2}
+  import tensorflow as tf
+  records = []
+  for path in data_io.find_shards(data, "labels_for_test", "train"):
+    for raw in tf.data.TFRecordDataset(path):
+      feats = tf.train.Example.FromString(raw.numpy()).features.feature
+      records.append({k: list(feats[k].int64_list.value)
+                      for k in ("inputs", "targets")})
+  assert records[0]["inputs"] == [ord(c) + 3 for c in "fine"] + [1]
+  assert records[1]["inputs"] == [104, 105, 1]
+  assert [r["targets"] for r in records] == [[1], [0]]

@@ -127,6 +127,9 @@ def test_a_new_kind_of_data_needs_a_codec_not_a_problem_base_class(
 
   @registry.register_codec("bytes_for_test")
   class Bytes(codecs.Codec):
+    def encode(self, value):
+      return {"raw": value}
+
     def feature_spec(self):
       return {"raw": tf.io.FixedLenFeature([], tf.string)}
 
@@ -145,9 +148,10 @@ def test_a_new_kind_of_data_needs_a_codec_not_a_problem_base_class(
     codecs = ("bytes_for_test", "bytes_for_test")
     num_shards = {"train": 1}
 
-    def generate_examples(self, data_dir, tmp_dir, split):
+    def generate_examples(self, tmp_dir, split):
       for n in range(1, 9):
-        yield {"raw": bytes(range(1, n + 1))}
+        yield {"inputs": bytes(range(1, n + 1)),
+               "targets": bytes(range(1, n + 1))}
 
   try:
     data = str(tmp_path / "data")

@@ -33,6 +33,19 @@ class AudioCodec(base.Codec):
   raw_kind = "audio"
   waveform = False
 
+  # --- storage: 16 kHz 16-bit mono PCM ---------------------------------------
+  def encode(self, value):
+    """16 kHz int16 PCM (bytes, or an int16 array) -> the stored audio."""
+    if isinstance(value, np.ndarray):
+      if value.dtype != np.int16:
+        raise ValueError(f"{self.problem.name}: audio must be 16 kHz int16 "
+                         f"PCM, not {value.dtype}")
+      value = value.tobytes()
+    if not isinstance(value, bytes):
+      raise ValueError(f"{self.problem.name}: audio must be PCM bytes, not "
+                       f"{type(value).__name__}")
+    return {"audio": value}
+
   # --- reading stored examples ----------------------------------------------
   def feature_spec(self):
     return {"audio": tf.io.FixedLenFeature([], tf.string)}

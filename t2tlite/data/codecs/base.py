@@ -15,8 +15,11 @@ inputs or the targets) gets from the outside world to the model and back:
                 output for an input of n positions; graph_text(): ids ->
                 strings in TF ops, for the SavedModel.
 
-Both sides also read the stored examples for training and evaluation
-(pipeline.batched): feature_spec() is the tf.io parsing spec of the stored
+Both sides also write and read the stored examples. encode(value) turns
+one raw value a Problem's generate_examples yields for this side (a str,
+image bytes or pixels, 16 kHz PCM, a class name or index) into the stored
+features datagen writes (python values; the TFRecord layout). For
+training and evaluation (pipeline.batched), feature_spec() is the tf.io parsing spec of the stored
 features the side reads, to_model(example, config, training, seed) the
 model tensor in TF ops, batching(config) how the side's tensors are
 measured and padded in a batch (a BatchSide), and stored_length(example)
@@ -86,6 +89,11 @@ class Codec:
                       f"'{self.name}') run Python code that a SavedModel "
                       "cannot hold; decode it with t2tlite-decoder or "
                       "t2tlite.load instead")
+
+  # --- storage (both sides) --------------------------------------------------
+  def encode(self, value):
+    """One raw value of this side -> {stored feature: python value}."""
+    raise NotImplementedError(f"codec '{self.name}' cannot store examples")
 
   # --- reading stored examples (both sides) -----------------------------------
   def feature_spec(self):

@@ -18,6 +18,13 @@ class ClassLabelCodec(base.Codec):
   def class_names(self):
     return tuple(self.problem.class_names)
 
+  # --- storage: the label id ------------------------------------------------
+  def encode(self, value):
+    """A class name or index -> the stored label (a scalar under the
+    problem's label_feature, else a one-element target)."""
+    label = self.problem.label_id(value)
+    return {self._feature: label if self._feature != self.key else [label]}
+
   # --- reading: the stored label -------------------------------------------
   @property
   def _feature(self):

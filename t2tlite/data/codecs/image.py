@@ -22,6 +22,23 @@ class ImageCodec(base.Codec):
 
   raw_kind = "image"
 
+  # --- storage: the encoded image and its size -------------------------------
+  def encode(self, value):
+    """Encoded image bytes (kept as they are) or uint8 pixels [H, W(, C)]
+    (encoded in the problem's image_format) -> the stored image."""
+    import numpy as np
+    from t2tlite.data import image_utils
+    if isinstance(value, bytes):
+      h, w = image_utils.read_image(value, self.problem.channels).shape[:2]
+      return {"image/encoded": value, "image/height": h, "image/width": w}
+    image = np.asarray(value, np.uint8)
+    if image.ndim == 2:
+      image = image[:, :, None]
+    h, w = image.shape[:2]
+    return {"image/encoded": image_utils.encode(image,
+                                                self.problem.image_format),
+            "image/height": h, "image/width": w}
+
   # --- reading stored examples ----------------------------------------------
   def feature_spec(self):
     import tensorflow as tf

@@ -25,6 +25,12 @@ class TextCodec(base.Codec):
   def vocab(self):
     return problem_lib.vocab(self.problem, self.vocab_dir)
 
+  # --- storage: the ids of this side, EOS-terminated -------------------------
+  def encode(self, value):
+    """A string -> its ids and EOS; ids already encoded (ints) are kept
+    as they are (EOS included)."""
+    return {self.key: encode_ids(self.vocab, value, self.problem)}
+
   # --- reading: the stored ids of this side ---------------------------------
   def feature_spec(self):
     import tensorflow as tf
@@ -99,6 +105,14 @@ class TranscriptCodec(TextCodec):
   bytes, derived here, so both twins share one set of files.
   """
 
+  def encode(self, value):
+    """A transcript -> itself and its subword ids (EOS-terminated)."""
+    if not isinstance(value, str):
+      raise ValueError(f"{self.problem.name}: a transcript must be a str, "
+                       f"not {type(value).__name__}")
+    return {"transcript": value,
+            "targets": encode_ids(self.vocab, value, self.problem)}
+
   def feature_spec(self):
     import tensorflow as tf
     return {"transcript": tf.io.FixedLenFeature([], tf.string),
@@ -119,6 +133,18 @@ class TranscriptCodec(TextCodec):
   def reference(self, record):
     text = record["transcript"]
     return text.decode("utf-8") if isinstance(text, bytes) else str(text)
+
+
+def encode_ids(vocab, value, problem):
+  """A raw text value -> stored ids: a str is encoded and given EOS; a
+  list of ints is taken as ids already encoded."""
+  if isinstance(value, str):
+    return vocab.encode(value) + [vocab_lib.EOS_ID]
+  if isinstance(value, (list, tuple, np.ndarray)) and all(
+      isinstance(i, (int, np.integer)) for i in value):
+    return [int(i) for i in value]
+  raise ValueError(f"{problem.name}: a text value must be a str or a list "
+                   f"of ids, not {type(value).__name__}")
 
 
 # --- graph ops ----------------------------------------------------------------
