@@ -60,25 +60,26 @@ def generate_data(problem, data_dir, tmp_dir, served=()):
   if ("text" in (problem.input_modality, problem.target_modality)
       and vocab_lib.has_file(problem_lib.vocab_key(problem))):
     ensure_vocab(problem, data_dir, tmp_dir, served)
+  from t2tlite.data import codecs as codecs_lib
+  sides = codecs_lib.for_problem(problem, data_dir)
   written = {}
   for split, n in problem.num_shards.items():
     if data_io.find_shards(data_dir, name, split):
       continue
     examples = encoded(problem, problem.generate_examples(tmp_dir, split),
-                       data_dir)
+                       sides)
     written[split] = data_io.write_split(
         examples, data_dir, name, split, n,
-        length_fn=pipeline.length_fn(problem, data_dir))
+        length_fn=pipeline.length_fn(sides))
   return written
 
 
-def encoded(problem, examples, data_dir):
+def encoded(problem, examples, codecs):
   """Raw examples ({"inputs": value, "targets": value}) -> the stored
   features, each side by its codec (Codec.encode). A _rev problem stores
   its base problem's orientation: the codec that reads "inputs" encodes
   the raw inputs."""
-  from t2tlite.data import codecs as codecs_lib
-  sides = {c.key: c for c in codecs_lib.for_problem(problem, data_dir)}
+  sides = {c.key: c for c in codecs}
   for i, example in enumerate(examples):
     if not isinstance(example, dict) or set(example) != set(sides):
       got = sorted(example) if isinstance(example, dict) else example
@@ -91,7 +92,8 @@ def encoded(problem, examples, data_dir):
       try:
         stored.update(codec.encode(example[key]))
       except ValueError as e:
-        raise data_io.DataError(f"{problem.name}: example {i}, {key}: {e}")
+        raise data_io.DataError(
+            f"{problem.name}: example {i}, {key}: {e}") from None
     yield stored
 
 

@@ -200,11 +200,10 @@ def batched(problem, data_dir, split, hparams, training, seed=0,
   return batch(ds, batching(sides, hparams), training)
 
 
-def length_fn(problem, data_dir):
-  """fn(datagen example) -> the length max_length filters it on: the
-  longest of its sides' (None when no side has one)."""
-  from t2tlite.data import codecs as codecs_lib
-  sides = codecs_lib.for_problem(problem, data_dir)
+def length_fn(sides):
+  """fn(stored example) -> the length max_length filters it on: the
+  longest of its sides' (`sides`: the problem's codecs; None when no side
+  has one)."""
 
   def length(example):
     found = [n for n in (c.stored_length(example) for c in sides)

@@ -5,10 +5,10 @@ paper's first decoder symbol, one per output space), its metrics, its
 codecs, and `generate_examples`, which yields raw values (text, image
 bytes, PCM, a label) that its codecs encode for storage. It knows nothing
 of models: the model sees only a `ProblemSpec` (modality names,
-vocabulary sizes, task token; `spec`). Writing a problem's files is datagen.generate_data; reading them
-is pipeline.batched through the problem's two codecs (t2tlite.data.codecs:
-storage, model tensors, lengths, and decoding); scoring is
-t2tlite.metrics.
+vocabulary sizes, task token; `spec`). Writing a problem's files is
+datagen.generate_data; reading them is pipeline.batched through the
+problem's two codecs (t2tlite.data.codecs: storage, model tensors,
+lengths, and decoding); scoring is t2tlite.metrics.
 """
 import collections
 

@@ -94,7 +94,7 @@ def test_metrics_are_the_ones_the_problem_names():
     metrics.score(Misnamed(), ["x"], ["x"])
 
 
-def test_codecs_encode_raw_values_into_the_stored_features(tmp_path):
+def test_codecs_encode_raw_values_into_the_stored_features():
   """What datagen writes comes from the codecs: a problem yields raw
   values (pixels, a class name, PCM, a transcript) and never encodes."""
   from t2tlite.data import image_utils

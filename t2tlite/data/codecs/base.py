@@ -19,11 +19,12 @@ Both sides also write and read the stored examples. encode(value) turns
 one raw value a Problem's generate_examples yields for this side (a str,
 image bytes or pixels, 16 kHz PCM, a class name or index) into the stored
 features datagen writes (python values; the TFRecord layout). For
-training and evaluation (pipeline.batched), feature_spec() is the tf.io parsing spec of the stored
-features the side reads, to_model(example, config, training, seed) the
-model tensor in TF ops, batching(config) how the side's tensors are
-measured and padded in a batch (a BatchSide), and stored_length(example)
-the length datagen records for max_length statistics.
+training and evaluation (pipeline.batched), feature_spec() is the tf.io
+parsing spec of the stored features the side reads, to_model(example,
+config, training, seed) the model tensor in TF ops, batching(config) how
+the side's tensors are measured and padded in a batch (a BatchSide), and
+stored_length(example) the length datagen records for max_length
+statistics.
 
 `config` is always a t2tlite.configs.DataConfig (the data settings of the
 run's hparams: batch sizes, length caps, image and audio settings): a
