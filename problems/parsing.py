@@ -41,7 +41,7 @@ class ParsingProblem(text_problem.Text2TextProblem):
   source_lang = "en"
   target_lang = "parse_tree"
   task_token = "to_parse_tree"
-  reversible = False
+  reverse_task_token = None
   vocab_name = ddtp.SHARED_VOCAB
   num_shards = {"train": 4, "dev": 1, "test": 1}
   metrics = ("labelled_f1", "unlabelled_f1", "exact_match", "malformed")

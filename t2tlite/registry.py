@@ -88,7 +88,7 @@ class Registry:
                             f"an alias of '{self._aliases[key]}'.")
       self._items[key] = obj
       try:
-        obj.registered_name = key
+        obj._registered_name = key
       except (AttributeError, TypeError):
         pass
       return obj
@@ -265,13 +265,13 @@ _ALIAS_CLASSES = {}
 
 def _problem_alias_class(alias, cls):
   """A subclass of the target's class whose `name` is the alias (its
-  `data_name`, from the inherited registered_name, stays the target's)."""
+  `data_name`, from the inherited _registered_name, stays the target's)."""
   key = (alias, cls)
   if key not in _ALIAS_CLASSES:
     _ALIAS_CLASSES[key] = type(cls.__name__, (cls,), {
         "__module__": cls.__module__,
         "__doc__": (f"'{alias}': another name of problem "
-                    f"'{cls.registered_name}'.\n\n{cls.__doc__ or ''}"),
+                    f"'{cls._registered_name}'.\n\n{cls.__doc__ or ''}"),
         "alias_name": alias,
         "name": property(
             lambda self: alias + ("_rev" if self._reversed else "")),
@@ -303,7 +303,7 @@ def problem(name):
     cls = _problem_alias_class(base, cls)
   instance = cls()
   if reverse:
-    if not instance.reversible:
+    if instance.reverse_task_token is None:
       raise RegistryError(f"problem '{base}' cannot be reversed (its inputs "
                           "and targets are of different kinds)")
     instance._reversed = True

@@ -45,13 +45,14 @@ class Problem:
   # its `vocab_text(tmp_dir)` with `vocab_size` pieces (Text2TextProblem).
   vocab_name = None
   task_token = "generic"
-  reverse_task_token = "generic"  # the task token of the _rev problem
-  reversible = False
+  # The task token of the problem's `_rev` twin (inputs and targets
+  # swapped); None: the problem cannot be reversed.
+  reverse_task_token = None
   shares_data_of = None      # a registered problem whose files this reads
   num_shards = {"train": 4, "dev": 1, "test": 1}
   metrics = ()               # decoded metrics (t2tlite.metrics) it is scored on
   max_decode_length = 128
-  registered_name = None     # set by the registry
+  _registered_name = None    # set by the registry
 
   def __init__(self):
     self._reversed = False
@@ -59,7 +60,7 @@ class Problem:
 
   @property
   def name(self):
-    base = self.registered_name or type(self).__name__
+    base = self._registered_name or type(self).__name__
     return base + ("_rev" if self._reversed else "")
 
   def generate_examples(self, tmp_dir, split):
@@ -84,7 +85,7 @@ def is_reversed(problem):
 def data_name(problem):
   """The files' name: a reversed problem reads its base problem's files,
   a twin (shares_data_of) the files of the problem it names."""
-  return (problem.shares_data_of or problem.registered_name
+  return (problem.shares_data_of or problem._registered_name
           or type(problem).__name__)
 
 

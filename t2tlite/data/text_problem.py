@@ -13,7 +13,6 @@ class Text2TextProblem(problem_lib.Problem):
   vocab_size = 8192
   source_lang = "en"
   target_lang = "de"
-  reversible = True
   metrics = ("bleu",)
 
   @property
@@ -48,7 +47,7 @@ class Text2ClassProblem(class_label.ClassLabelTargets, Text2TextProblem):
   """
 
   task_token = "to_label"
-  reversible = False
+  reverse_task_token = None
   metrics = ("accuracy",)
 
   def text_labels(self, tmp_dir, split):

@@ -158,12 +158,12 @@ class _AudioModality(modality.Modality):
 
   def targets_bottom(self, ids, training=False):
     raise NotImplementedError(
-        f"'{self.registered_name}' is an input modality only: no problem "
+        f"'{self._registered_name}' is an input modality only: no problem "
         "can have audio targets")
 
   def top(self, body_output, training=False, context=None):
     raise NotImplementedError(
-        f"'{self.registered_name}' is an input modality only: no problem "
+        f"'{self._registered_name}' is an input modality only: no problem "
         "can have audio targets")
 
 

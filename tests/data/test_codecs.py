@@ -125,7 +125,7 @@ def test_datagen_refuses_an_example_that_is_not_raw_inputs_and_targets(
   from t2tlite.data import datagen
 
   class Labels(text_problem.Text2ClassProblem):
-    registered_name = "labels_for_test"
+    _registered_name = "labels_for_test"
     class_names = ("no", "yes")
     vocab_name = "char"
     num_shards = {"train": 1}

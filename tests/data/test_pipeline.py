@@ -143,7 +143,7 @@ def test_a_new_kind_of_data_needs_a_codec_not_a_problem_base_class(
                               max_length=6, budget=12)
 
   class Raw(problem_lib.Problem):
-    registered_name = "raw_bytes_for_test"
+    _registered_name = "raw_bytes_for_test"
     input_modality = target_modality = "bytes"
     codecs = ("bytes_for_test", "bytes_for_test")
     num_shards = {"train": 1}

@@ -270,7 +270,7 @@ def test_a_strategy_step_equals_the_plain_step_and_skips_nonfinite(
 
 
 class Numbers(text_problem.Text2TextProblem):
-  registered_name = "numbers"
+  _registered_name = "numbers"
   num_shards = {"train": 4}
 
 

@@ -83,7 +83,7 @@ class Codec:
 
   @property
   def name(self):
-    return getattr(type(self), "registered_name", type(self).__name__)
+    return getattr(type(self), "_registered_name", type(self).__name__)
 
   def _no_graph(self, what):
     raise ExportError(f"problem '{self.problem.name}': its {what} (codec "
