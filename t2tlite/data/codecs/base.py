@@ -8,7 +8,13 @@ inputs or the targets) gets from the outside world to the model and back:
                 numpy, warning or None), used by t2tlite-decoder and
                 t2tlite.load; graph_inputs(config): the same in TF ops on
                 raw strings (text, or the file's bytes), traced into an
-                exported SavedModel.
+                exported SavedModel. Where TF ops can read every input
+                the decoder accepts (images), both run one function,
+                from_raw(data, config); text decodes with sentencepiece's
+                Python library (the graph form needs tensorflow-text) and
+                audio with Python's readers (FLAC, which TF cannot read),
+                over the same feature code, and tests/serve/test_export.py
+                checks each pair agrees.
   targets side  to_text(output, decode_hparams, line=None): a model output
                 -> one line; reference(record): a stored example -> the
                 line it is scored against; decode_length(n): the longest
@@ -125,6 +131,10 @@ class Codec:
   # --- inputs ---------------------------------------------------------------
   def from_line(self, line, config):
     raise NotImplementedError(f"codec '{self.name}' cannot be an input")
+
+  def from_raw(self, data, config):
+    """One raw input (a scalar tf.string) -> its model input, in TF ops."""
+    self._no_graph("inputs")
 
   def graph_inputs(self, config):
     """(fn(strings [B]) -> model inputs [B, ...], one example input)."""

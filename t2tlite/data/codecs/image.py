@@ -63,33 +63,41 @@ class ImageCodec(base.Codec):
 
   # --- decoding -------------------------------------------------------------
   def from_line(self, line, config):
-    """A path to a PNG/JPEG/GIF/BMP of any size -> the model's input."""
-    from t2tlite.data import image_utils
-    p = self.problem
+    """A path to a PNG/JPEG/GIF/BMP of any size -> the model's input:
+    the file's bytes through from_raw, run eagerly."""
+    import tensorflow as tf
     path = line.strip()
     try:
       with open(path, "rb") as f:
         data = f.read()
-      image = image_utils.read_image(data, p.channels, p.background)
-    except (OSError, ValueError) as e:
+      image = self.from_raw(tf.constant(data), config)
+    except OSError as e:
       raise ValueError(f"{path}: cannot read image ({e})") from None
-    return transform(p, image, config, training=False).numpy(), None
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
+      reason = e.message.splitlines()[0] if e.message else "not an image"
+      raise ValueError(f"{path}: cannot read image ({reason})") from None
+    return image.numpy(), None
+
+  def from_raw(self, data, config):
+    """Encoded image bytes (a scalar tf.string) -> uint8 [S, S, C], in TF
+    ops: t2tlite-decoder runs it eagerly (from_line), the exporter traces
+    it (graph_inputs), so the two cannot drift apart."""
+    import tensorflow as tf
+    p = self.problem
+    image = tf.io.decode_image(data, channels=0, dtype=tf.uint8,
+                               expand_animations=False)
+    image = _to_channels(image, p.channels, p.background)
+    return transform(p, image, config, training=False)
 
   def graph_inputs(self, config):
-    """fn(encoded images [B]) -> uint8 [B, S, S, C], as from_line."""
+    """fn(encoded images [B]) -> uint8 [B, S, S, C]: from_raw, mapped."""
     import numpy as np
     import tensorflow as tf
     p = self.problem
     size = input_size(p, config)
-
-    def one(data):
-      image = tf.io.decode_image(data, channels=0, dtype=tf.uint8,
-                                 expand_animations=False)
-      image = _to_channels(image, p.channels, p.background)
-      return transform(p, image, config, training=False)
-
     spec = tf.TensorSpec([size, size, p.channels], tf.uint8)
-    fn = lambda strings: tf.map_fn(one, strings, fn_output_signature=spec)
+    fn = lambda strings: tf.map_fn(lambda data: self.from_raw(data, config),
+                                   strings, fn_output_signature=spec)
     return fn, np.zeros([1, 1, p.channels], np.uint8)
 
 
