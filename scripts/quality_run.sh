@@ -86,14 +86,16 @@ if [[ "$MODE" == reference && "$PROBLEM" == image_fashion_mnist ]]; then
 fi
 MODEL=multimodel
 if [[ "$MODE" == reference ]]; then
-  # transformer_small for text, trees and speech (log-mel through the audio
-  # modality); captions have no reference model beyond the constant
-  # caption the report scores.
+  # transformer_small for text and trees; captions have no reference model
+  # beyond the constant caption the report scores.
   [[ "$PROBLEM" != image_caption_tuxpaint ]] || {
     echo "no reference model for $PROBLEM: see the constant caption in" \
       "docs/quality_run/joint/metrics.json" >&2; exit 2; }
   MODEL=transformer
   HPARAMS_SET=transformer_small
+  # Speech: the same transformer behind a conventional conv front end over
+  # log-mel, with a CTC loss (hparams/transformer.py).
+  [[ "$PROBLEM" != speech_tts_en_chars ]] || HPARAMS_SET=transformer_speech_small
   HPARAMS=""
 fi
 echo "== training $NAME: $TRAIN, $TRAIN_STEPS steps ($MODEL/$HPARAMS_SET)" >&2
