@@ -60,6 +60,8 @@ class ConvStep(keras.layers.Layer):
     if tuple(strides) != (1, 1) and tuple(kernel) != (1, 1):
       raise ValueError(f"ConvStep strides {strides} need a 1x1 kernel, not "
                        f"{kernel}")
+    self.filters = filters
+    self.kernel = tuple(kernel)
     self.relu = relu
     self.strides = tuple(strides)
     self.conv = keras.layers.SeparableConv2D(filters, kernel, padding="same",
@@ -72,6 +74,11 @@ class ConvStep(keras.layers.Layer):
     y = self.norm(self.conv(tf.nn.relu(x) if self.relu else x))
     return y * tf.cast(mask, y.dtype)[:, :, None, None]
 
+  def get_config(self):
+    return {**super().get_config(), "filters": self.filters,
+            "kernel": self.kernel, "strides": self.strides,
+            "relu": self.relu}
+
 
 class ConvRes(keras.layers.Layer):
   """The paper's ConvRes, striding along time only (or not at all)."""
@@ -79,6 +86,8 @@ class ConvRes(keras.layers.Layer):
   def __init__(self, filters, kernel, stride, first_relu=True, freq_stride=1,
                **kwargs):
     super().__init__(**kwargs)
+    self.filters = filters
+    self.first_relu = first_relu
     self.stride = stride
     self.freq_stride = freq_stride
     self.step1 = ConvStep(filters, kernel, relu=first_relu, name="step1")
@@ -98,6 +107,11 @@ class ConvRes(keras.layers.Layer):
                          "SAME")
     h = tf.where(out_mask[:, :, None, None], h, tf.zeros_like(h))
     return h + self.skip(x, out_mask), out_mask
+
+  def get_config(self):
+    return {**super().get_config(), "filters": self.filters,
+            "kernel": tuple(self.kernel), "stride": self.stride,
+            "first_relu": self.first_relu, "freq_stride": self.freq_stride}
 
 
 class _AudioModality(modality.Modality):

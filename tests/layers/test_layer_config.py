@@ -56,3 +56,21 @@ def test_ctc_head_rebuilds_from_its_config():
   head = ctc.CTCHead(11, name="ctc_head_0")
   twin = ctc.CTCHead.from_config(head.get_config())
   assert twin.vocab_size == 11 and twin.name == "ctc_head_0"
+
+
+def test_audio_conv_blocks_rebuild_from_their_config():
+  from t2tlite.modalities import audio
+  x = tf.random.stateless_normal([2, 8, 6, 3], seed=[3, 4])
+  mask = tf.constant([[True] * 8, [True] * 5 + [False] * 3])
+  for layer in (audio.ConvStep(4, (3, 3), relu=False),
+                audio.ConvRes(4, (3, 3), stride=2, first_relu=False,
+                              freq_stride=2)):
+    want = layer(x, mask)
+    config = layer.get_config()
+    twin = type(layer).from_config(config)
+    assert twin.get_config() == config
+    twin(x, mask)
+    twin.set_weights(layer.get_weights())
+    got = twin(x, mask)
+    for w, g in zip(tf.nest.flatten(want), tf.nest.flatten(got)):
+      np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-5, atol=1e-5)
