@@ -28,14 +28,14 @@ def transformer_speech_small():
   conventional front end over log-mel, joint CTC-attention.
 
   The front end is two conv blocks that each halve time and frequency
-  (ESPnet's Conv2dSubsampling: 40 ms frames, 80 bins -> 20) with 64
+  (ESPnet's Conv2dSubsampling: 40 ms frames, 80 bins -> 20) with 32
   filters, then a dense projection to d 256; a CTC loss of weight 0.5 on
   the encoder (Kim et al. 2017); transcripts of up to 200 bytes (the
   byte-target problem speech_tts_en_chars).
   """
   return transformer_small().replace(
       max_length=200, audio_blocks=2, audio_time_strides=2,
-      audio_freq_strides=2, audio_min_filters=64, ctc_weight=0.5)
+      audio_freq_strides=2, audio_min_filters=32, ctc_weight=0.5)
 
 
 @registry.register_hparams
