@@ -31,6 +31,19 @@ def load_runs(root):
   return runs
 
 
+def total_wall(records):
+  """Each record's wall time since the run began. A resumed run restarts
+  its clock (wall_s falls): the time before the restart is added back."""
+  out, offset, last = [], 0.0, 0.0
+  for r in records:
+    wall = r.get("wall_s", 0.0)
+    if wall < last:
+      offset += last
+    last = wall
+    out.append(offset + wall)
+  return out
+
+
 def metric_of(record):
   for key, label in METRICS:
     if key in record:
@@ -62,7 +75,7 @@ def main():
       key, label = metric_of(recs[-1])
       if key is None:
         continue
-      pts = [(r["wall_s"] / 60, r[key]) for r in recs
+      pts = [(wall / 60, r[key]) for wall, r in zip(total_wall(recs), recs)
              if key in r and "wall_s" in r]
       if not pts:
         continue
@@ -72,7 +85,7 @@ def main():
           key, float("inf") if lower_better else -float("inf")))
       summary.setdefault(problem, {})[run] = {
           "metric": key, "last": recs[-1][key], "last_step": recs[-1]["step"],
-          "last_wall_s": recs[-1].get("wall_s"), "best": best[key],
+          "last_wall_s": total_wall(recs)[-1], "best": best[key],
           "best_step": best["step"]}
     ax.set_xlabel("CPU wall time (minutes)")
     ax.set_ylabel(f"dev {label} (decoded)")
