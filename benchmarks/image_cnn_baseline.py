@@ -3,12 +3,18 @@
 Trains a two-block Keras CNN (conv 32, conv 64, max-pool, dense 128) on an
 image classification problem's own input pipeline (same splits, same
 augmentation hparams as the framework's models) for a fixed wall-clock time, then
-prints its test accuracy beside the wall-clock training time.
+prints its test accuracy beside the wall-clock training time. With
+--eval_every it also writes a learning curve: accuracy on the first
+--eval_limit dev images every N steps, as eval.jsonl records (step,
+wall_s, decoded_accuracy) that scripts/plot_learning.py draws beside the
+framework's runs.
 
   python benchmarks/image_cnn_baseline.py --data_dir=D \
       --problem=image_fashion_mnist --minutes=5
 """
 import argparse
+import json
+import os
 import time
 
 import numpy as np
@@ -36,6 +42,25 @@ def small_cnn(num_classes, size, channels):
   ])
 
 
+def counts(model, batches, limit=0):
+  """(correct, total) over the batches, or over their first `limit` images."""
+  correct = total = 0
+  for x, y in batches:
+    pred, y = np.argmax(model.predict_on_batch(x), -1), y.numpy()
+    if limit:
+      pred, y = pred[:limit - total], y[:limit - total]
+    correct += int(np.sum(pred == y))
+    total += len(pred)
+    if limit and total >= limit:
+      break
+  return correct, total
+
+
+def accuracy(model, batches, limit):
+  correct, total = counts(model, batches, limit)
+  return round(correct / total, 4)
+
+
 def main():
   ap = argparse.ArgumentParser(description=__doc__)
   ap.add_argument("--data_dir", required=True)
@@ -46,7 +71,13 @@ def main():
   ap.add_argument("--steps", type=int, default=0,
                   help="train this many steps instead of --minutes")
   ap.add_argument("--json", default=None, help="also write the result here")
+  ap.add_argument("--eval_every", type=int, default=0,
+                  help="dev accuracy every N steps, to --eval_jsonl")
+  ap.add_argument("--eval_limit", type=int, default=200)
+  ap.add_argument("--eval_jsonl", default=None)
   args = ap.parse_args()
+  if args.eval_every and not args.eval_jsonl:
+    ap.error("--eval_every needs --eval_jsonl")
   import keras  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   p = registry.problem(args.problem)
@@ -57,32 +88,36 @@ def main():
   train = pairs(pipeline.batched(p, args.data_dir, "train", hp,
                                  True)).prefetch(4)
   test = pairs(pipeline.batched(p, args.data_dir, "test", hp, False))
+  dev = pairs(pipeline.batched(p, args.data_dir, "dev", hp, False))
   model = small_cnn(len(p.class_names), image_codec.input_size(p, hp), p.channels)
   model.compile(keras.optimizers.Adam(1e-3),
                 keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"])
-  start, steps = time.time(), 0
+  start, steps, eval_s = time.time(), 0, 0.0
   it = iter(train)
   def more():
     if args.steps:
       return steps < args.steps
     return time.time() - start < args.minutes * 60
+  chunk = args.eval_every or 100
   while more():
-    for _ in range(min(100, args.steps - steps) if args.steps else 100):
+    for _ in range(min(chunk, args.steps - steps) if args.steps else chunk):
       model.train_on_batch(*next(it))
       steps += 1
-  seconds = time.time() - start
-  correct = total = 0
-  for x, y in test:
-    pred = np.argmax(model.predict_on_batch(x), -1)
-    correct += int(np.sum(pred == y.numpy()))
-    total += len(pred)
+    if args.eval_every:
+      t = time.time()
+      record = {"step": steps, "problem": args.problem,
+                "wall_s": round(t - start - eval_s, 1),
+                "decoded_accuracy": accuracy(model, dev, args.eval_limit)}
+      with open(args.eval_jsonl, "a") as f:
+        f.write(json.dumps(record) + "\n")
+      eval_s += time.time() - t
+  seconds = time.time() - start - eval_s
+  correct, total = counts(model, test)
   print(f"{args.problem} small CNN: {steps} steps of {args.batch_size} in "
         f"{seconds:.0f}s wall time, test accuracy {correct / total:.4f} "
         f"({total} test images)")
   if args.json:
-    import json  # pylint: disable=import-outside-toplevel
-    import os  # pylint: disable=import-outside-toplevel
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
       json.dump({"problem": args.problem, "model": "small_cnn",
