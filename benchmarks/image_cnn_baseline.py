@@ -88,7 +88,8 @@ def main():
   train = pairs(pipeline.batched(p, args.data_dir, "train", hp,
                                  True)).prefetch(4)
   test = pairs(pipeline.batched(p, args.data_dir, "test", hp, False))
-  dev = pairs(pipeline.batched(p, args.data_dir, "dev", hp, False))
+  dev = (pairs(pipeline.batched(p, args.data_dir, "dev", hp, False))
+         if args.eval_every else None)
   model = small_cnn(len(p.class_names), image_codec.input_size(p, hp), p.channels)
   model.compile(keras.optimizers.Adam(1e-3),
                 keras.losses.SparseCategoricalCrossentropy(from_logits=True),

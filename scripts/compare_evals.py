@@ -12,6 +12,7 @@ import json
 import sys
 
 IGNORED = ("wall_s",)
+USAGE = "usage: python scripts/compare_evals.py OLD/eval.jsonl NEW/eval.jsonl"
 
 
 def load(path):
@@ -27,19 +28,20 @@ def load(path):
 
 def main(argv):
   if len(argv) != 3:
-    print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)
+    print(USAGE, file=sys.stderr)
     return 2
   old, new = load(argv[1]), load(argv[2])
+  keys = sorted(set(old) | set(new))
   differ = 0
-  for key in sorted(set(old) | set(new)):
+  for key in keys:
     if old.get(key) != new.get(key):
       differ += 1
       where = ("only in " + (argv[1] if key in old else argv[2])
                if (key in old) != (key in new)
                else f"{old[key]} != {new[key]}")
       print(f"step {key[0]} {key[1]}: {where}")
-  print(f"{len(set(old) | set(new))} evaluations, "
-        f"{len(set(old) | set(new)) - differ} equal, {differ} differ")
+  print(f"{len(keys)} evaluations, {len(keys) - differ} equal, "
+        f"{differ} differ")
   return 1 if differ else 0
 
 
