@@ -6,7 +6,8 @@ entry on everything but the wall time.
 
 Prints one line per differing evaluation and a count; exits 1 when any
 differs or the two files hold different evaluations, 2 when a file is
-unreadable.
+unreadable or evaluates one problem twice at the same step (a resumed run
+that appended to an old log: which of the two to compare is not known).
 """
 import json
 import sys
@@ -22,8 +23,20 @@ def load(path):
   except (OSError, ValueError) as e:
     print(f"compare_evals: cannot read {path}: {e}", file=sys.stderr)
     raise SystemExit(2) from None
-  return {(r["step"], r["problem"]): {k: v for k, v in r.items()
-                                      if k not in IGNORED} for r in rows}
+  out = {}
+  for r in rows:
+    try:
+      key = (r["step"], r["problem"])
+    except (KeyError, TypeError):
+      print(f"compare_evals: cannot read {path}: an entry without a step and "
+            f"a problem: {str(r)[:80]}", file=sys.stderr)
+      raise SystemExit(2) from None
+    if key in out:
+      print(f"compare_evals: {path} evaluates {key[1]} twice at step "
+            f"{key[0]}", file=sys.stderr)
+      raise SystemExit(2)
+    out[key] = {k: v for k, v in r.items() if k not in IGNORED}
+  return out
 
 
 def main(argv):

@@ -46,3 +46,32 @@ def test_unreadable_file_is_a_one_line_error(tmp_path):
   assert out.returncode == 2
   assert out.stderr.strip().count("\n") == 0
   assert "cannot read" in out.stderr
+
+
+def test_a_repeated_evaluation_of_a_step_is_a_one_line_error(tmp_path):
+  # A resumed run appending to its old log: which entry counts is unknown,
+  # so the comparison refuses instead of keeping one of them.
+  twice = ROWS + [dict(ROWS[1], loss=2.0)]
+  for a, b in ((_write(tmp_path / "twice", twice), _write(tmp_path / "a", ROWS)),
+               (_write(tmp_path / "a", ROWS), _write(tmp_path / "twice", twice))):
+    out = _run(a, b)
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.strip().count("\n") == 0
+    assert str(tmp_path / "twice") in out.stderr
+    assert "step 200" in out.stderr and "twice" in out.stderr
+    assert out.stdout == ""
+
+
+def test_the_same_step_of_two_problems_is_not_a_repeat(tmp_path):
+  two = ROWS + [dict(ROWS[1], problem="q")]
+  out = _run(_write(tmp_path / "a", two), _write(tmp_path / "b", two))
+  assert out.returncode == 0, out.stderr
+  assert "3 evaluations, 3 equal, 0 differ" in out.stdout
+
+
+def test_an_entry_without_a_step_is_a_one_line_error(tmp_path):
+  out = _run(_write(tmp_path / "a", ROWS + [{"problem": "p"}]),
+             _write(tmp_path / "b", ROWS))
+  assert out.returncode == 2
+  assert out.stderr.strip().count("\n") == 0
+  assert "cannot read" in out.stderr
