@@ -71,13 +71,6 @@ class Problem:
     raise NotImplementedError
 
 
-def reversed_twin(problem):
-  """`problem` with inputs and targets swapped (its `_rev` name); the
-  registry makes these."""
-  problem._reversed = True
-  return problem
-
-
 def is_reversed(problem):
   return problem._reversed
 

@@ -214,9 +214,3 @@ class ConvStep(keras.layers.Layer):
       raise ValueError("only a causal conv step can decode incrementally")
     y, cache = self.conv.step(h, cache)
     return layer_norm(y, self.norm), cache
-
-
-def conv_step_flops(batch, length, channels, filters, kernel_size):
-  """Multiply-adds x 2 of one SepConv over [B, T, C] (for benchmarks)."""
-  positions = batch * length
-  return 2 * positions * channels * (kernel_size + filters)
