@@ -34,9 +34,13 @@ TEST_LIMIT="${TEST_LIMIT:-300}"
 # 2,750 steps, gave Fashion-MNIST 446 steps and test accuracy 0.830).
 MIXING="${MIXING:-weights:translate_ende_ddtp=0.408,image_fashion_mnist=0.395,speech_tts_en_chars=0.099,parsing_english_silver=0.069,image_caption_tuxpaint=0.031}"
 OUT="$WORK/joint_$HPARAMS_SET"
-BASE="translate_ende_ddtp,translate_enfr_ddtp,image_fashion_mnist"
-BASE="$BASE,speech_tts_en,parsing_english_silver,image_caption_tuxpaint"
 JOINT="${JOINT:-translate_ende_ddtp-image_fashion_mnist-speech_tts_en_chars-parsing_english_silver-image_caption_tuxpaint}"
+# Datagen of exactly the problems JOINT trains, in its order (a _rev or
+# twin problem writes its base problem's files: speech_tts_en_chars those
+# of speech_tts_en). No en->fr data: the job does not train on it (the
+# shared vocabulary's French text comes from the DDTP cache under tmp).
+BASE="$(echo "$JOINT" | tr - '\n' | sed 's/_rev$//' | awk '!seen[$0]++' \
+  | paste -sd,)"
 mkdir -p "$WORK"
 echo "== datagen" >&2
 t0=$(date +%s)
