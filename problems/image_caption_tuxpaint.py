@@ -108,8 +108,7 @@ def split_groups(stamps, english, root):
 def rasterize_svg(path, side):
   """SVG file -> PNG bytes fitting in side x side, on white."""
   if not shutil.which("rsvg-convert"):
-    system_deps.ensure_debian_packages(["librsvg2-bin"],
-                                       "rasterising Tux Paint SVG stamps")
+    system_deps.ensure_debian_group("svg", "rasterising Tux Paint SVG stamps")
   proc = subprocess.run(["rsvg-convert", "-a", "-w", str(side), "-h",
                          str(side), "-b", "white", path],
                         capture_output=True, check=False)
@@ -152,8 +151,7 @@ class ImageCaptionTuxpaint(image_problems.ImageCaptionProblem):
     """[(image path, captions dict, split)] of every captioned stamp."""
     root = self.stamps_dir
     if root == STAMPS_DIR and not os.path.isdir(root):
-      system_deps.ensure_debian_packages(["tuxpaint-stamps-default"],
-                                         self.name)
+      system_deps.ensure_debian_group("tuxpaint_stamps", self.name)
     found = find_stamps(root)
     if not found:
       raise FileNotFoundError(f"no captioned stamps under {root}")

@@ -14,7 +14,6 @@ from t2tlite import registry
 from t2tlite import system_deps
 from t2tlite.data import image_problems
 
-DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 DEV_SIZE = 5000
 
@@ -69,7 +68,7 @@ class ImageFashionMnist(image_problems.ImageClassificationProblem):
 
   def source_dir(self):
     if not os.path.isdir(DATA_DIR):
-      system_deps.ensure_debian_packages([DEBIAN_PACKAGE], "image_fashion_mnist")
+      system_deps.ensure_debian_group("fashion_mnist", "image_fashion_mnist")
     return DATA_DIR
 
   def arrays(self, part):

@@ -10,11 +10,13 @@ if [ $# -lt 1 ]; then
   exit 2
 fi
 if [ ! -d /usr/share/pocketsphinx/test/data/librivox ]; then
+  # The package name from the one list (t2tlite/debian_packages.py).
+  PKGS="$(python3 "$ROOT/t2tlite/debian_packages.py" librivox)"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      pocketsphinx-testdata >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PKGS >/dev/null
   else
-    echo "error: install Debian's pocketsphinx-testdata first" >&2
+    echo "error: install Debian's $PKGS first" >&2
     exit 2
   fi
 fi

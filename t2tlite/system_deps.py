@@ -2,7 +2,9 @@
 
 A problem calls these when it is used (datagen), never at import, so a
 missing dependency never drops it from the registry; the error says exactly
-what to install.
+what to install. The Debian packages are named once, by group, in
+t2tlite/debian_packages.py (which scripts/debian_deps.sh reads too): a
+problem installs its group with ensure_debian_group.
 """
 import importlib
 import os
@@ -11,6 +13,7 @@ import subprocess
 import sys
 
 from t2tlite import errors
+from t2tlite.debian_packages import GROUPS as DEBIAN_GROUPS  # noqa: F401
 
 
 class MissingDependency(errors.UserError, RuntimeError):
@@ -56,6 +59,21 @@ def ensure_debian_packages(packages, why):
   if proc.returncode != 0:
     raise MissingDependency(f"{why}: `{cmd}` failed: "
                             f"{proc.stderr.strip().splitlines()[-1:]}")
+
+
+def debian_group(group):
+  """The packages of a named group of t2tlite/debian_packages.py."""
+  if group not in DEBIAN_GROUPS:
+    raise KeyError(f"no Debian package group {group!r} in "
+                   f"t2tlite/debian_packages.py: {', '.join(DEBIAN_GROUPS)}")
+  return DEBIAN_GROUPS[group]
+
+
+def ensure_debian_group(group, why):
+  """ensure_debian_packages for a named group of t2tlite/debian_packages.py
+  (the packages t2tlite's own problems use; a plugin problem passes its own
+  names to ensure_debian_packages)."""
+  ensure_debian_packages(debian_group(group), why)
 
 
 def require_module(module, pip_name, why):
