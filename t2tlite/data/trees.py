@@ -51,12 +51,16 @@ class Tree:
     return f"Tree({self.to_string()!r})"
 
   def leaves(self):
-    out = []
-    for child in self.children:
-      if isinstance(child, Tree):
-        out.extend(child.leaves())
-      else:
+    """The words, in order (without recursion: any depth of nesting)."""
+    out, stack = [], [iter(self.children)]
+    while stack:
+      for child in stack[-1]:
+        if isinstance(child, Tree):
+          stack.append(iter(child.children))
+          break
         out.append(child)
+      else:
+        stack.pop()
     return out
 
   def is_preterminal(self):
@@ -274,15 +278,25 @@ def repair(text):
   return root, repaired or dropped  # Rule 5.
 
 
-def _drop_empty(node):
-  """(node without constituents that hold no word, or None; any dropped?)."""
-  kept, dropped = [], False
-  for child in node.children:
-    if isinstance(child, Tree):
-      child, went = _drop_empty(child)
-      dropped |= went
-      if child is None:
-        continue
-    kept.append(child)
-  node.children = kept  # repair built these nodes: changing them is safe.
-  return (node if kept else None), dropped or not kept
+def _drop_empty(root):
+  """(root without constituents that hold no word, or None; any dropped?).
+
+  Without recursion, so model output nested any depth is repaired, not a
+  RecursionError. repair built these nodes: changing them is safe.
+  """
+  order, stack = [], [root]
+  while stack:  # Pre-order; reversed, every node comes after its subtree.
+    node = stack.pop()
+    order.append(node)
+    stack.extend(c for c in node.children if isinstance(c, Tree))
+  empty, dropped = set(), False
+  for node in reversed(order):
+    kept = [c for c in node.children
+            if not (isinstance(c, Tree) and id(c) in empty)]
+    dropped |= len(kept) != len(node.children)
+    node.children = kept
+    if not kept:
+      empty.add(id(node))
+  if id(root) in empty:
+    return None, True
+  return root, dropped

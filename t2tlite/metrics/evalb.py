@@ -44,30 +44,33 @@ def brackets(tree, punctuation=None, pos_tags=False):
   if punctuation is None:
     punctuation = {i for i, w in enumerate(leaves)
                    if trees_lib.is_punctuation(w)}
-  # Position of each word once punctuation is gone (None for punctuation).
-  position, n = [], 0
+  # before[i]: the words (not punctuation) among leaves 0..i-1, so leaves
+  # first..end-1 span the words before[first]..before[end]-1.
+  before = [0]
   for i in range(len(leaves)):
-    position.append(None if i in punctuation else n)
-    n += i not in punctuation
+    before.append(before[-1] + (i not in punctuation))
   out = collections.Counter()
-
-  def walk(node, first):
-    """Visits node whose first leaf has index `first`; returns leaf count."""
-    count = 0
-    for child in node.children:
+  # A depth-first walk without recursion (any depth of nesting): a frame
+  # is [node, index of its first leaf, leaves counted so far, children].
+  frames = [[tree, 0, 0, iter(tree.children)]]
+  while frames:
+    frame = frames[-1]
+    node, first, count, children = frame
+    for child in children:
       if isinstance(child, trees_lib.Tree):
-        count += walk(child, first + count)
-      else:
-        count += 1
-    if not (pos_tags and node.is_preterminal()):
-      kept = [position[j] for j in range(first, first + count)
-              if position[j] is not None]
-      if kept:
+        frames.append([child, first + count, 0, iter(child.children)])
+        break
+      count += 1
+    else:
+      frames.pop()
+      if frames:
+        frames[-1][2] += count
+      start, end = before[first], before[first + count]
+      if end > start and not (pos_tags and node.is_preterminal()):
         label = _EQUIVALENT_LABELS.get(node.label, node.label)
-        out[(label, kept[0], kept[-1] + 1)] += 1
-    return count
-
-  walk(tree, 0)
+        out[(label, start, end)] += 1
+      continue
+    frame[2] = count
   return out
 
 
