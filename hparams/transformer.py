@@ -24,14 +24,29 @@ def transformer_small():
 
 @registry.register_hparams
 def transformer_speech_small():
-  """The reference recipe for speech (issue 15): transformer_small behind a
-  conventional front end over log-mel, joint CTC-attention.
+  """The reference recipe for speech (issue 15, front end fixed in issue
+  34): transformer_small behind a conventional front end over log-mel,
+  joint CTC-attention.
 
-  The front end is two conv blocks that each halve time and frequency
-  (ESPnet's Conv2dSubsampling: 40 ms frames, 80 bins -> 20) with 32
-  filters, then a dense projection to d 256; a CTC loss of weight 0.5 on
-  the encoder (Kim et al. 2017); transcripts of up to 200 bytes (the
-  byte-target problem speech_tts_en_chars).
+  The front end is ESPnet's Conv2dSubsampling
+  (t2tlite/modalities/audio_subsampling.py, which shares no code with the
+  MultiModel's audio net): two full 3x3 convolutions of stride 2 with 32
+  filters and a ReLU (40 ms frames, 80 bins -> 20), then a dense
+  projection to d 256; a CTC loss of weight 0.5 on the encoder (Kim et al.
+  2017); transcripts of up to 200 bytes (the byte-target problem
+  speech_tts_en_chars).
+  """
+  return transformer_small().replace(
+      max_length=200, ctc_weight=0.5, audio_stem_filters=32,
+      modality_overrides="audio=audio_conv2d_subsampling")
+
+
+@registry.register_hparams
+def transformer_speech_small_convres():
+  """transformer_speech_small before issue 34: two of the MultiModel's
+  ConvRes blocks as the front end, whose first block sees only the sign of
+  the one-channel log-mel (t2tlite/modalities/audio.py). Kept so that runs
+  written with it load and can be compared.
   """
   return transformer_small().replace(
       max_length=200, audio_blocks=2, audio_time_strides=2,

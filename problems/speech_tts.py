@@ -161,3 +161,13 @@ class SpeechTtsEnChars(SpeechTtsEn):
 
   vocab_name = "char"  # UTF-8 bytes (t2tlite.data.vocab.CharVocab)
   shares_data_of = "speech_tts_en"
+
+
+@registry.register_problem
+class SpeechTtsEnLower(SpeechTtsEn):
+  """speech_tts_en with lowercase character targets (vocab "char_lower":
+  letters, digits, apostrophe, space), normalised as WER scores them;
+  same files."""
+
+  vocab_name = "char_lower"
+  shares_data_of = "speech_tts_en"

@@ -33,6 +33,7 @@ class DataConfig:
   spec_augment: bool       # SpecAugment masks in training
   speed_perturb: float     # speed factors 1 - s, 1, 1 + s in training; 0: off
   noise_snr_db: float      # white noise at SNR in [v, v + 20] dB; 0: off
+  audio_floor_db: float    # log-mel floor below each clip's max; 0: none
   seed: int                # the masks' seed (the run's seed)
 
 

@@ -196,6 +196,13 @@ def defaults():
       noise_snr_db=0.0,
       audio_min_filters=0,        # floor on audio filters; 0: the paper's
       audio_freq_strides=0,       # audio blocks that also halve frequency
+      audio_stem_filters=0,       # > 0: a full conv stem (modalities/audio)
+      # Log-mel floor: each clip's features clipped at its maximum minus
+      # this many dB before normalisation (Whisper's 80); 0: no floor.
+      audio_floor_db=0.0,
+      # "from=to,...": build modality `to` wherever a problem names `from`
+      # (T2T's input_modalities), e.g. audio=audio_conv2d_subsampling.
+      modality_overrides="",
       # Joint CTC-attention (t2tlite/layers/ctc.py): weight of a CTC loss
       # on the encoder output of audio problems; 0 builds no CTC head.
       ctc_weight=0.0,

@@ -82,6 +82,24 @@ class Modality(keras.layers.Layer):
     return tf.reduce_sum(xent * weights), tf.reduce_sum(weights)
 
 
+def overrides(hparams):
+  """hparams.modality_overrides "from=to,..." -> {from: to}; each name must
+  be a registered modality (a RegistryError naming the nearest)."""
+  out = {}
+  text = getattr(hparams, "modality_overrides", "") or ""
+  for item in filter(None, (p.strip() for p in text.split(","))):
+    src, sep, dst = item.partition("=")
+    if not sep or not src.strip() or not dst.strip():
+      raise registry.RegistryError(
+          f"modality_overrides item {item!r} is not 'from=to'")
+    registry.modalities.get(src.strip())
+    registry.modalities.get(dst.strip())
+    out[src.strip()] = dst.strip()
+  return out
+
+
 def create(name, hparams, vocab_size):
+  """The net of modality `name` (or of its hparams override)."""
+  name = overrides(hparams).get(name, name)
   return registry.modalities.get(name)(hparams, vocab_size,
                                        name=f"modality_{name}_{vocab_size}")

@@ -176,6 +176,19 @@ def log_mel(waveform, num_mel_bins=NUM_MEL_BINS):
   return tf.math.log(tf.matmul(power, weights) + 1e-6)
 
 
+def floor_db(features, db):
+  """Log-mel [T, F] clipped below at the clip's maximum minus `db` decibels
+  (Whisper's 80): a TTS engine's digital silence sits near log(1e-6) =
+  -13.8, far below speech (0 to 6), and would otherwise dominate the
+  normalisation's mean and variance. db <= 0 returns the features as
+  they are."""
+  if not db or db <= 0:
+    return features
+  import tensorflow as tf
+  nats = float(db) * math.log(10.0) / 10.0   # power dB -> natural log
+  return tf.maximum(features, tf.reduce_max(features) - nats)
+
+
 def normalize(features):
   """Per-utterance mean and variance normalisation of each mel bin [T, F]."""
   import tensorflow as tf
@@ -183,9 +196,15 @@ def normalize(features):
   return (features - mean) * tf.math.rsqrt(var + 1e-5)
 
 
-def spectral_features(pcm):
+def spectral_features(pcm, floor=0.0):
   """Stored PCM bytes -> normalised log-mel features [T, 80], float32."""
-  return normalize(log_mel(pcm16_to_waveform(pcm)))
+  return features_of(pcm16_to_waveform(pcm), floor)
+
+
+def features_of(waveform, floor=0.0):
+  """Samples [N] -> the model's log-mel features: floored (`floor_db`),
+  then normalised per utterance."""
+  return normalize(floor_db(log_mel(waveform), floor))
 
 
 def num_frames(num_samples):

@@ -88,10 +88,11 @@ def vocab_key(problem):
 
 
 def vocab(problem, data_dir):
-  """The problem's vocabulary: bytes for vocab_name "char", else the
-  subword vocabulary file in data_dir (read once per problem instance)."""
-  if problem.vocab_name == vocab_lib.CharVocab.kind:
-    return vocab_lib.CharVocab()
+  """The problem's vocabulary: a built-in character one for vocab_name
+  "char" (bytes) or "char_lower" (vocab_lib.BUILTIN), else the subword
+  vocabulary file in data_dir (read once per problem instance)."""
+  if problem.vocab_name in vocab_lib.BUILTIN:
+    return vocab_lib.BUILTIN[problem.vocab_name]()
   if data_dir not in problem._vocabs:
     problem._vocabs[data_dir] = vocab_lib.SubwordVocab(
         vocab_lib.vocab_path(data_dir, vocab_key(problem)))

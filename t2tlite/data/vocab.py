@@ -55,9 +55,9 @@ def vocab_path(data_dir, name):
 
 
 def has_file(name):
-  """False for the built-in byte vocabulary ("char"), which no data_dir
-  holds as a file; True for a named subword vocabulary."""
-  return name != CharVocab.kind
+  """False for the built-in character vocabularies ("char", "char_lower"),
+  which no data_dir holds as a file; True for a named subword vocabulary."""
+  return name not in BUILTIN
 
 
 class SubwordVocab:
@@ -102,6 +102,42 @@ class CharVocab:
     if EOS_ID in ids:
       ids = ids[:ids.index(EOS_ID)]
     return bytes(i - 3 for i in ids if i >= 3).decode("utf-8", "replace")
+
+
+class LowerCharVocab:
+  """Lowercase letters, digits, apostrophe and space: 38 symbols after ids
+  0-2, as t2tlite.metrics.wer normalises a transcript before scoring it.
+
+  encode() normalises first (lowercase, punctuation to spaces, an
+  apostrophe kept inside a word only, spaces collapsed), so the model
+  never spends capacity on case or punctuation the scorer ignores; a
+  character outside the alphabet (a non-ASCII letter) is UNK_ID.
+  """
+
+  kind = "char_lower"
+  alphabet = " '" + "abcdefghijklmnopqrstuvwxyz" + "0123456789"
+  size = 3 + len(alphabet)
+
+  def __init__(self):
+    self._ids = {c: i + 3 for i, c in enumerate(self.alphabet)}
+
+  @staticmethod
+  def normalize(text):
+    from t2tlite.metrics import wer  # pylint: disable=import-outside-toplevel
+    return wer.normalize(text)
+
+  def encode(self, text):
+    return [self._ids.get(c, UNK_ID) for c in self.normalize(text)]
+
+  def decode(self, ids):
+    ids = [int(i) for i in ids]
+    if EOS_ID in ids:
+      ids = ids[:ids.index(EOS_ID)]
+    return "".join(self.alphabet[i - 3] for i in ids
+                   if 3 <= i < self.size)
+
+
+BUILTIN = {CharVocab.kind: CharVocab, LowerCharVocab.kind: LowerCharVocab}
 
 
 def reservoir_sample(lines, k, seed=0):

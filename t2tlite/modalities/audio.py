@@ -25,6 +25,20 @@ Settings (hparams keys; every set has them, from hparams_lib.defaults):
                        halves the bins x filters the dense projection
                        flattens.
   audio_mel_bins       feature bins of "audio" inputs (default 80).
+  audio_stem_filters   > 0: a full convolution of the one-channel input to
+                       this many channels, then a ReLU, before the ConvRes
+                       stack (3x3 on log-mel, 3x1 on waveforms). 0 (the
+                       default, how runs written before it load): none, so
+                       block 0 gets the one-channel map itself.
+
+The stem. On a one-channel input, block 0's separable convolution yields
+y_c = w_c * s + b_c from one filtered value s per position, and the layer
+norm over c then returns a fixed vector times sign(s) (with b = 0, as at
+initialisation), whatever the filter count; its skip path does the same
+with s = x. The net would start from a 1-bit spectrogram, and the norm's
+gradient explodes where s is near 0. A full convolution to C channels
+(as ESPnet's Conv2dSubsampling and the image modality start) gives every
+layer norm a rank-C input instead.
 
 Padding. Inputs are padded with exact zeros by the batcher; a frame (or
 sample) that is all zero is padding (the problems' features never are: see
@@ -139,6 +153,11 @@ class _AudioModality(modality.Modality):
                 freq_stride=2 if i < freq_strides else 1,
                 name=f"conv_res_{i}")
         for i in range(num_blocks)]
+    self.stem = None
+    if hp.audio_stem_filters:
+      self.stem = keras.layers.Conv2D(
+          hp.audio_stem_filters, (3, self.freq_kernel), padding="same",
+          activation="relu", name="stem")
     self.project = keras.layers.Dense(hp.hidden_size, name="project")
 
   def to_4d(self, x):
@@ -163,6 +182,8 @@ class _AudioModality(modality.Modality):
 
   def bottom(self, x, training=False):
     x, mask = self._padded(self.to_4d(x))              # [B, T, F, 1]
+    if self.stem is not None:                          # [B, T, F, C]
+      x = self.stem(x) * tf.cast(mask, x.dtype)[:, :, None, None]
     for block in self.blocks:
       x, mask = block(x, mask)                         # [B, T', F, C]
     shape = tf.shape(x)

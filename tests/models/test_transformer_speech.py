@@ -5,13 +5,17 @@ import numpy as np
 import tensorflow as tf
 
 import t2tlite  # noqa: F401  (registers the sets and modalities)
+from t2tlite import modality
 from t2tlite import registry
 
 
 def test_front_end_quarters_time_and_frequency():
   hp = registry.hparams("transformer_speech_small")
   assert hp.ctc_weight == 0.5 and hp.max_length == 200
-  audio = registry.modalities.get("audio")(hp, 0)
+  # The set names the conventional front end in place of the MultiModel's
+  # audio net (hparams modality_overrides).
+  audio = modality.create("audio", hp, 0)
+  assert type(audio).__name__ == "Conv2dSubsampling"
   frames = tf.random.stateless_normal([2, 100, 80], seed=[5, 6])
   frames = frames * tf.sequence_mask([100, 60], 100, tf.float32)[:, :, None]
   out, mask, _ = audio.bottom(frames)

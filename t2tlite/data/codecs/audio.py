@@ -67,7 +67,7 @@ class AudioCodec(base.Codec):
       x = perturb(x, seed, config.speed_perturb, config.noise_snr_db)
     if self.waveform:
       return x
-    features = audio.normalize(audio.log_mel(x))
+    features = audio.features_of(x, config.audio_floor_db)
     if training and config.spec_augment:
       features = audio.spec_augment(features, spec_augment_seed(pcm, config))
     return features
@@ -108,11 +108,11 @@ class AudioCodec(base.Codec):
   def graph_inputs(self, config):
     """fn(WAV files' bytes [B]) -> padded features, as from_line."""
     waveform = self.waveform
-    del config  # features at decoding never use SpecAugment
+    floor = config.audio_floor_db  # (never SpecAugment at decoding)
 
     def one(data):
       x = wav_to_waveform(data)
-      return x if waveform else audio.normalize(audio.log_mel(x))
+      return x if waveform else audio.features_of(x, floor)
 
     shape = [None] if waveform else [None, audio.NUM_MEL_BINS]
     spec = tf.RaggedTensorSpec(shape, tf.float32, ragged_rank=0)

@@ -80,6 +80,8 @@ class TextCodec(base.Codec):
     return self.problem.max_decode_length
 
   def graph_text(self):
+    if isinstance(self.vocab, vocab_lib.LowerCharVocab):
+      return decode_lower_chars
     if isinstance(self.vocab, vocab_lib.CharVocab):
       return decode_chars
     tokenizer = self._tokenizer()
@@ -87,7 +89,8 @@ class TextCodec(base.Codec):
 
   @property
   def needs_tensorflow_text(self):
-    return not isinstance(self.vocab, vocab_lib.CharVocab)
+    return not isinstance(self.vocab, (vocab_lib.CharVocab,
+                                       vocab_lib.LowerCharVocab))
 
   def _tokenizer(self):
     tokenizer = sentencepiece_tokenizer(self.vocab.path)
@@ -120,6 +123,9 @@ class TranscriptCodec(TextCodec):
 
   def to_model(self, example, config, training, seed=None):
     import tensorflow as tf
+    if isinstance(self.vocab, vocab_lib.LowerCharVocab):
+      return tf.concat([lower_char_ids(example["transcript"]),
+                        [vocab_lib.EOS_ID]], axis=0)
     if not isinstance(self.vocab, vocab_lib.CharVocab):
       return example["targets"]
     # CharVocab: UTF-8 bytes shifted by 3, then EOS.
@@ -203,3 +209,33 @@ def decode_chars(ids):
   return tf.strings.unicode_transcode(raw, "UTF-8", "UTF-8",
                                       errors="replace",
                                       replacement_char=0xFFFD)
+
+
+def lower_char_ids(text):
+  """A transcript (scalar string) -> int64 ids [T] of LowerCharVocab, in
+  graph: the same normalisation as t2tlite.metrics.wer.normalize for ASCII
+  text (a non-ASCII character becomes one space here, UNK_ID in
+  LowerCharVocab.encode; the speech problems' transcripts are ASCII)."""
+  import tensorflow as tf
+  t = tf.strings.lower(text)
+  t = tf.strings.regex_replace(t, "[^a-z0-9' ]", " ")
+  # An apostrophe is kept only between word characters (not a quote).
+  t = tf.strings.regex_replace(t, "(^|[^a-z0-9])'+", "\\1 ")
+  t = tf.strings.regex_replace(t, "'+([^a-z0-9]|$)", " \\1")
+  t = tf.strings.strip(tf.strings.regex_replace(t, " +", " "))
+  alphabet = vocab_lib.LowerCharVocab.alphabet
+  table = np.full([256], vocab_lib.UNK_ID, np.int64)
+  for i, c in enumerate(alphabet):
+    table[ord(c)] = i + 3
+  raw = tf.cast(tf.io.decode_raw(t, tf.uint8), tf.int32)
+  return tf.gather(tf.constant(table), raw)
+
+
+def decode_lower_chars(ids):
+  """Generated ids [B, T] -> strings [B], as LowerCharVocab.decode."""
+  import tensorflow as tf
+  ids = _before_eos(ids)
+  size = vocab_lib.LowerCharVocab.size
+  keep = tf.ragged.boolean_mask(ids, (ids >= 3) & (ids < size))
+  table = tf.constant([c.encode() for c in vocab_lib.LowerCharVocab.alphabet])
+  return tf.strings.reduce_join(tf.gather(table, keep - 3), axis=1)
