@@ -21,8 +21,18 @@ fi
 # shellcheck disable=SC1091
 source "$ROOT/.venv/bin/activate"
 STAMP="$ROOT/.venv/.t2tlite-installed"
-if [ ! -f "$STAMP" ] || [ "$ROOT/setup.py" -nt "$STAMP" ]; then
+# constraints.txt pins every dependency to the version the README's figures
+# were measured with (bash scripts/refresh_constraints.sh rewrites it).
+CONSTRAINTS="$ROOT/constraints.txt"
+if [ ! -f "$STAMP" ] || [ "$ROOT/setup.py" -nt "$STAMP" ] \
+    || [ "$CONSTRAINTS" -nt "$STAMP" ]; then
   python -m pip install -q --upgrade pip setuptools wheel
-  python -m pip install -q -e "$ROOT[test]"
+  if ! python -m pip install -q -c "$CONSTRAINTS" -e "$ROOT[test]"; then
+    echo "error: installing the pinned versions of constraints.txt failed" \
+         "(they were resolved on the Python its header names; on another" \
+         "Python 'bash scripts/refresh_constraints.sh' pins what installs" \
+         "there)" >&2
+    exit 1
+  fi
   touch "$STAMP"
 fi

@@ -11,6 +11,13 @@ import sys as _sys
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Before TensorFlow loads: on a machine without an NVIDIA GPU, its GPU device
+# factory is not registered, so no "failed call to cuInit" error line
+# (gpu_env.py; a GPU machine, or a user's CUDA_VISIBLE_DEVICES, is left as is).
+from t2tlite import gpu_env as _gpu_env  # noqa: E402
+
+_gpu_env.hide_cuda_without_gpu()
+
 
 @_contextlib.contextmanager
 def _silenced_stderr():
