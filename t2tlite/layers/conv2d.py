@@ -7,6 +7,48 @@ flow). Both work on channels-last feature maps [B, H, W, C].
 import keras
 import tensorflow as tf
 
+# (forward, input gradient, kernel gradient) of a depthwise / a full conv.
+_CONV_OPS = {
+    True: (tf.raw_ops.DepthwiseConv2dNative,
+           tf.raw_ops.DepthwiseConv2dNativeBackpropInput,
+           tf.raw_ops.DepthwiseConv2dNativeBackpropFilter),
+    False: (tf.raw_ops.Conv2D, tf.raw_ops.Conv2DBackpropInput,
+            tf.raw_ops.Conv2DBackpropFilter),
+}
+
+
+def conv2d_same(x, kernel, strides=1, depthwise=False):
+  """A "same"-padded 2-D convolution (NHWC, no dilation), depthwise or
+  full, whose kernel gradient is computed in float32.
+
+  Why: TensorFlow's oneDNN CPU kernels for the kernel gradient in bfloat16
+  (DepthwiseConv2dNativeBackpropFilter, Conv2DBackpropFilter) do not write
+  the taps of a strided convolution that only ever read padding: the
+  class-label net's 3x3 stride-2 skip on the 1x1 map of a 16x16 image gets,
+  for its 8 outer taps, whatever was left in that memory instead of 0
+  (garbage, at times inf or NaN: the "rare non-finite image-net gradient"
+  of the bfloat16 tests). In float32 the same ops give 0. The forward conv
+  and the input gradient stay in x's dtype; only the kernel gradient, one
+  small reduction, is summed in float32.
+  """
+  forward, input_grad, kernel_grad = _CONV_OPS[depthwise]
+  strides = [1, strides, strides, 1]
+
+  @tf.custom_gradient
+  def conv(x, kernel):
+    def grad(dy):
+      dx = input_grad(input_sizes=tf.shape(x), filter=kernel,
+                      out_backprop=dy, strides=strides, padding="SAME")
+      dk = kernel_grad(input=tf.cast(x, tf.float32),
+                       filter_sizes=tf.shape(kernel),
+                       out_backprop=tf.cast(dy, tf.float32),
+                       strides=strides, padding="SAME")
+      return dx, tf.cast(dk, kernel.dtype)
+    return forward(input=x, filter=kernel, strides=strides,
+                   padding="SAME"), grad
+
+  return conv(x, kernel)
+
 
 class ConvStep2D(keras.layers.Layer):
   """ConvStep_{d,s,f}(W, x) = LN(SepConv_{d,s,f}(W, ReLU(x))) (PAPER, Blocks).
@@ -30,7 +72,26 @@ class ConvStep2D(keras.layers.Layer):
     self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ln")
 
   def call(self, x):
-    return self.norm(self.conv(tf.nn.relu(x) if self.first_relu else x))
+    h = tf.nn.relu(x) if self.first_relu else x
+    if h.dtype == tf.float32 or self.dilation_rate != 1:
+      # (A dilated conv has stride 1, which the bfloat16 bug below needs.)
+      return self.norm(self.conv(h))
+    return self.norm(self._conv_low_precision(h))
+
+  def _conv_low_precision(self, x):
+    """self.conv(x) with every kernel gradient summed in float32: in
+    bfloat16 a strided conv's kernel gradient from TensorFlow's own ops can
+    be garbage (see conv2d_same). Same variables, same function."""
+    conv = self.conv
+    if not conv.built:
+      conv.build(x.shape)
+    if self.separable:
+      y = conv2d_same(x, tf.cast(conv.depthwise_kernel, x.dtype),
+                      self.strides, depthwise=True)
+      y = conv2d_same(y, tf.cast(conv.pointwise_kernel, x.dtype))
+    else:
+      y = conv2d_same(x, tf.cast(conv.kernel, x.dtype), self.strides)
+    return tf.nn.bias_add(y, tf.cast(conv.bias, x.dtype))
 
   def get_config(self):
     return {**super().get_config(), "filters": self.filters,
